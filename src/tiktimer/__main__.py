@@ -1,0 +1,3 @@
+from tiktimer.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Who is calling: passwords, JWT access tokens and rotating refresh tokens."""

@@ -1,0 +1,46 @@
+"""`/token`, `/auth/refresh`, `/auth/logout`: the original's login plus rotation and logout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.auth.schemas import RefreshRequest, TokenPair
+from tiktimer.auth.service import AuthService
+from tiktimer.db.session import SessionDep
+
+router = APIRouter(tags=["auth"])
+
+
+def _service(request: Request) -> AuthService:
+    service: AuthService = request.app.state.auth_service
+    return service
+
+
+AuthServiceDep = Annotated[AuthService, Depends(_service)]
+
+
+@router.post("/token", response_model=TokenPair)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    auth: AuthServiceDep,
+) -> TokenPair:
+    """Log in with username (or email) and password; returns an access and a refresh token."""
+    return await auth.login(session, form.username, form.password)
+
+
+@router.post("/auth/refresh", response_model=TokenPair)
+async def refresh(body: RefreshRequest, session: SessionDep, auth: AuthServiceDep) -> TokenPair:
+    """Trade a refresh token for a new pair; the old refresh token stops working."""
+    return await auth.refresh(session, body.refresh_token)
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(user: CurrentUser, session: SessionDep, auth: AuthServiceDep) -> Response:
+    """End every session of the caller: all earlier access and refresh tokens stop working."""
+    await auth.logout(session, user.id)
+    return Response(status_code=204)

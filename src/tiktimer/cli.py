@@ -1,0 +1,185 @@
+"""The `tiktimer` command: serve, db, users (and later worker, emulator, keys, media)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from tiktimer.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="TikTimer: schedule TikTok posts.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+T = TypeVar("T")
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    """Invalid settings stop the command with one readable line naming the variable."""
+    try:
+        settings = load_settings(**overrides)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _ = settings.jwt_key  # refuse to start if the key cannot be made or read
+        return settings
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(factory())  # type: ignore[arg-type]
+
+
+def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
+    """Embedded SQLite upgrades itself; PostgreSQL must be upgraded by `tiktimer db upgrade`."""
+    from tiktimer.db import migrate as migrations
+    from tiktimer.db.engine import DatabaseUnavailable, create_engine, wait_for_database
+
+    async def reachable() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await wait_for_database(engine, retries=settings.db_connect_retries)
+        finally:
+            await engine.dispose()
+
+    try:
+        run_async(reachable)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    should_migrate = settings.is_sqlite if migrate is None else migrate
+    if should_migrate:
+        migrations.upgrade(settings.database_url)
+        return
+    current = migrations.current_revision(settings.database_url)
+    head = migrations.head_revision(settings.database_url)
+    if current != head:
+        typer.echo(
+            f"error: database schema is at {current or 'nothing'}, this version needs {head}; "
+            "run `tiktimer db upgrade` first",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes")] = 1,
+    migrate: Annotated[
+        bool | None, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first")
+    ] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log")] = True,
+) -> None:
+    """Run the web service (and, on the embedded setup, everything else)."""
+    import uvicorn
+
+    from tiktimer.logging import configure_logging
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    prepare_database(settings, migrate=migrate)
+    uvicorn.run(
+        "tiktimer.app:create_app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers,
+        access_log=access_log,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the schema (default: to the newest revision)."""
+    from tiktimer.db import migrate
+
+    migrate.upgrade(settings_or_exit().database_url, revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base")]) -> None:
+    """Downgrade the schema to REV."""
+    from tiktimer.db import migrate
+
+    migrate.downgrade(settings_or_exit().database_url, revision)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the newest one this version knows."""
+    from tiktimer.db import migrate
+
+    url = settings_or_exit().database_url
+    current = migrate.current_revision(url)
+    head = migrate.head_revision(url)
+    state = "up to date" if current == head else "needs `tiktimer db upgrade`"
+    typer.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument()],
+    email: Annotated[str, typer.Option("--email", help="Email address")],
+    admin: Annotated[bool, typer.Option("--admin", help="Grant admin rights")] = False,
+) -> None:
+    """Create a user. The password is read from a prompt, or from stdin when piped."""
+    from pydantic import ValidationError
+
+    from tiktimer.users.schemas import UserCreate
+
+    settings = settings_or_exit()
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        data = UserCreate(username=username, email=email, password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"error: {error['loc'][0]}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    prepare_database(settings, migrate=None)
+    user_id = run_async(lambda: _create_user(settings, data, admin))
+    typer.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
+
+
+async def _create_user(settings: Settings, data: Any, admin: bool) -> int:
+    from datetime import timedelta
+
+    from tiktimer.auth.service import AuthService
+    from tiktimer.auth.tokens import AccessTokens
+    from tiktimer.db.engine import create_engine, create_sessionmaker
+    from tiktimer.db.session import session_scope
+    from tiktimer.errors import TiktimerError
+    from tiktimer.kit.passwords import PasswordHashing
+    from tiktimer.users.service import UserService
+
+    engine = create_engine(settings.database_url)
+    passwords = PasswordHashing()
+    try:
+        access = AccessTokens(settings.jwt_key, settings.algorithm, timedelta(minutes=1))
+        service = UserService(passwords, AuthService(access, passwords, timedelta(days=1)))
+        async with session_scope(create_sessionmaker(engine)) as session:
+            user = await service.register(session, data, is_superuser=admin)
+            return user.id
+    except TiktimerError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        passwords.close()
+        await engine.dispose()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,202 @@
+"""Settings from the environment and `.env`, with the original TikTimer variable names.
+
+Secrets never have a usable hard-coded default: `SECRET_KEY` and `TIKTIMER_TOKEN_KEYS`
+are generated once into the data directory (mode 0600) when unset.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Sample values from the original README and common templates: refused at startup.
+KNOWN_SAMPLE_SECRETS = frozenset(
+    {
+        "your-secret-key-needs-to-be-updated",
+        "your-secret-key",
+        "secret",
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret-key",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one readable line naming the variable."""
+
+
+def _env(name: str, *more: str) -> AliasChoices:
+    return AliasChoices(name, *more)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    # Security (original names)
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("SECRET_KEY"))
+    algorithm: Literal["HS256", "HS384", "HS512"] = Field(
+        "HS256", validation_alias=_env("ALGORITHM")
+    )
+    access_token_expire_minutes: int = Field(
+        30, ge=1, le=60 * 24, validation_alias=_env("ACCESS_TOKEN_EXPIRE_MINUTES")
+    )
+    refresh_token_expire_days: int = Field(
+        30, ge=1, le=365, validation_alias=_env("REFRESH_TOKEN_EXPIRE_DAYS")
+    )
+
+    # Storage of state
+    data_dir: Path = Field(Path("./data"), validation_alias=_env("TIKTIMER_DATA_DIR"))
+    database_url_raw: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    db_connect_retries: int = Field(
+        5, ge=0, le=100, validation_alias=_env("TIKTIMER_DB_CONNECT_RETRIES")
+    )
+    db_pool_size: int = Field(10, ge=1, le=200, validation_alias=_env("TIKTIMER_DB_POOL_SIZE"))
+
+    # HTTP server
+    host: str = Field("127.0.0.1", validation_alias=_env("TIKTIMER_HOST"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=_env("TIKTIMER_PORT"))
+    public_url: str | None = Field(None, validation_alias=_env("TIKTIMER_PUBLIC_URL"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("TIKTIMER_LOG_LEVEL")
+    )
+    password_hash_threads: int = Field(
+        1, ge=1, le=32, validation_alias=_env("TIKTIMER_PASSWORD_HASH_THREADS")
+    )
+
+    # TikTok (original names)
+    tiktok_client_key: str | None = Field(None, validation_alias=_env("TIKTOK_CLIENT_KEY"))
+    tiktok_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("TIKTOK_CLIENT_SECRET")
+    )
+    tiktok_redirect_uri: str | None = Field(None, validation_alias=_env("TIKTOK_REDIRECT_URI"))
+    tiktok_auth_url: str = Field(
+        "https://www.tiktok.com/v2/auth/authorize/", validation_alias=_env("TIKTOK_AUTH_URL")
+    )
+    tiktok_api_base: str = Field(
+        "https://open.tiktokapis.com", validation_alias=_env("TIKTOK_API_BASE")
+    )
+    tiktok_scopes: str = Field(
+        "user.info.basic,video.publish,video.upload", validation_alias=_env("TIKTOK_SCOPES")
+    )
+    tiktok_sandbox: bool | None = Field(None, validation_alias=_env("TIKTIMER_SANDBOX"))
+    token_keys_raw: SecretStr | None = Field(None, validation_alias=_env("TIKTIMER_TOKEN_KEYS"))
+
+    # Media
+    storage: Literal["local", "s3"] = Field("local", validation_alias=_env("TIKTIMER_STORAGE"))
+    s3_bucket: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_BUCKET"))
+    s3_prefix: str = Field("", validation_alias=_env("TIKTIMER_S3_PREFIX"))
+    s3_endpoint_url: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_ENDPOINT_URL"))
+    s3_region: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_REGION", "AWS_REGION"))
+    max_upload_mb: int = Field(4096, ge=1, le=4096, validation_alias=_env("TIKTIMER_MAX_UPLOAD_MB"))
+
+    # Scheduler
+    run_scheduler: bool = Field(True, validation_alias=_env("TIKTIMER_RUN_SCHEDULER"))
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_sample_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if raw.strip().lower() in KNOWN_SAMPLE_SECRETS:
+            raise ValueError(
+                "is a published sample value; generate one with `openssl rand -hex 32`"
+            )
+        if len(raw) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        return value
+
+    @field_validator("database_url_raw")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith(("postgres://", "postgresql://")):
+            # Accept the common spelling and use the async driver.
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def database_url(self) -> str:
+        if self.database_url_raw:
+            return self.database_url_raw
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tiktimer.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """The built-in TikTok emulator stands in for TikTok when no credentials are set."""
+        if self.tiktok_sandbox is not None:
+            return self.tiktok_sandbox
+        return not self.tiktok_client_key
+
+    @cached_property
+    def jwt_key(self) -> str:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _generated_secret(self.data_dir / "secret_key", 48)
+
+    @cached_property
+    def token_keys(self) -> list[str]:
+        """Fernet keys for TikTok tokens at rest: the first encrypts, all decrypt."""
+        if self.token_keys_raw is not None:
+            keys = [k.strip() for k in self.token_keys_raw.get_secret_value().split(",")]
+            return [k for k in keys if k]
+        from cryptography.fernet import Fernet
+
+        return [_generated_secret(self.data_dir / "token_key", 0, Fernet.generate_key)]
+
+
+def _generated_secret(path: Path, nbytes: int, make: object = None) -> str:
+    """Read a secret kept in the data dir, creating it (mode 0600) the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make().decode() if callable(make) else secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable line per variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    fields = Settings.model_fields
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        field = fields.get(name)
+        alias = field.validation_alias if field else None
+        if isinstance(alias, AliasChoices):
+            name = str(alias.choices[0])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"Invalid setting {name}: {message}")
+    return "; ".join(lines)

@@ -1,0 +1,87 @@
+"""Engine construction and the startup connection retry the original promised."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached after every retry."""
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, application_name: str = "tiktimer"
+) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={"server_settings": {"application_name": application_name}, "timeout": 5},
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail."""
+    cursor: Any = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def wait_for_database(
+    engine: AsyncEngine, *, retries: int = 5, base_delay: float = 0.5, max_delay: float = 8.0
+) -> None:
+    """Try to connect with exponential backoff; raise a clear error after the last try."""
+    attempt = 0
+    while True:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return
+        except (OperationalError, DBAPIError, OSError) as exc:
+            if attempt >= retries:
+                raise DatabaseUnavailable(
+                    f"database {engine.url.render_as_string(hide_password=True)} unreachable "
+                    f"after {attempt + 1} attempts: {type(exc).__name__}: {_short(exc)}"
+                ) from exc
+            delay = min(max_delay, base_delay * 2**attempt)
+            log.warning(
+                "db.connect.retry attempt=%d delay=%.1fs error=%s",
+                attempt + 1,
+                delay,
+                type(exc).__name__,
+            )
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+def _short(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).splitlines()[0][:200] if str(original) else type(original).__name__

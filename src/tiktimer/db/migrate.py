@@ -1,0 +1,54 @@
+"""Alembic driven from code, so `tiktimer db …` and `serve` need no alembic.ini on disk."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from tiktimer.db.engine import create_engine
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "tiktimer:migrations")
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option(
+        "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s"
+    )
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    return _with_connection(
+        database_url, lambda c: MigrationContext.configure(c).get_current_revision()
+    )
+
+
+def head_revision(database_url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def _with_connection(database_url: str, fn: Callable[[Connection], str | None]) -> str | None:
+    async def run() -> str | None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(fn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

@@ -1,0 +1,25 @@
+"""Every table, imported here so Alembic and the app see one metadata."""
+
+from tiktimer.models.account import AccountStatus, OAuthState, SocialAccount
+from tiktimer.models.attempt import PostAttempt
+from tiktimer.models.media import Media
+from tiktimer.models.post import Post, PostMedia, PostStatus
+from tiktimer.models.user import RefreshToken, User
+from tiktimer.models.webhook import WebhookEvent
+from tiktimer.models.worker import RateLimitHit, WorkerHeartbeat
+
+__all__ = [
+    "AccountStatus",
+    "Media",
+    "OAuthState",
+    "Post",
+    "PostAttempt",
+    "PostMedia",
+    "PostStatus",
+    "RateLimitHit",
+    "RefreshToken",
+    "SocialAccount",
+    "User",
+    "WebhookEvent",
+    "WorkerHeartbeat",
+]

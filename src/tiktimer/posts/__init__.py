@@ -1,0 +1,1 @@
+"""Scheduled posts: the core domain."""

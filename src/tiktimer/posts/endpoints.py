@@ -1,0 +1,103 @@
+"""`/posts/…`: the original's post API, owner-scoped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.db.session import SessionDep
+from tiktimer.errors import NotFound
+from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.posts import repository
+from tiktimer.posts.schemas import PostCreate, PostRead, PostUpdate, StatusName
+from tiktimer.posts.service import PostService
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+
+
+def _service(request: Request) -> PostService:
+    service: PostService = request.app.state.post_service
+    return service
+
+
+PostServiceDep = Annotated[PostService, Depends(_service)]
+
+
+async def _read(
+    session: SessionDep, user_id: int, post_id: int, status_code: int = 200
+) -> Response:
+    await session.flush()
+    post = await repository.get_owned(session, user_id, post_id)
+    if post is None:
+        raise NotFound("Post not found")
+    return JSONBytes(post, status_code=status_code)
+
+
+@router.post("/", response_model=PostRead, status_code=201)
+async def create_post(
+    data: PostCreate, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+) -> Response:
+    """Schedule a post (or save a draft with `draft: true`)."""
+    post = await posts.create(session, user.id, user.timezone, data)
+    return await _read(session, user.id, post.id, status_code=201)
+
+
+@router.get("/", response_model=list[PostRead])
+async def list_posts(
+    user: CurrentUser,
+    session: SessionDep,
+    status: StatusName | None = None,
+    platform: str | None = None,
+    scheduled_from: datetime | None = None,
+    scheduled_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The caller's posts by scheduled time, as a JSON array; the total is in `X-Total-Count`."""
+    posts, total = await repository.list_owned(
+        session,
+        user.id,
+        status=status,
+        platform=platform,
+        scheduled_from=scheduled_from,
+        scheduled_to=scheduled_to,
+        limit=limit,
+        offset=offset,
+    )
+    return JSONBytes(posts, headers={"X-Total-Count": str(total)})
+
+
+@router.get("/{post_id}", response_model=PostRead)
+async def get_post(post_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """One of the caller's posts."""
+    return await _read(session, user.id, post_id)
+
+
+@router.patch("/{post_id}", response_model=PostRead)
+async def update_post(
+    post_id: int, data: PostUpdate, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+) -> Response:
+    """Change a post; one that is publishing or published → 409."""
+    await posts.update(session, user.id, user.timezone, post_id, data)
+    return await _read(session, user.id, post_id)
+
+
+@router.delete("/{post_id}", status_code=204)
+async def delete_post(
+    post_id: int, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+) -> Response:
+    """Delete a post; one being published → 409."""
+    await posts.delete(session, user.id, post_id)
+    return Response(status_code=204)
+
+
+@router.post("/{post_id}/cancel", response_model=PostRead)
+async def cancel_post(
+    post_id: int, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+) -> Response:
+    """Stop a draft or scheduled post from being published; it stays in the history."""
+    await posts.cancel(session, user.id, post_id)
+    return await _read(session, user.id, post_id)

@@ -1,0 +1,184 @@
+"""Creating, editing and cancelling posts; the state rules a client may not bypass."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.errors import Conflict, NotFound, Unprocessable
+from tiktimer.kit.time import AmbiguousLocalTime, local_to_utc, utc_now
+from tiktimer.models import Media, Post, PostStatus, SocialAccount
+from tiktimer.posts import repository
+from tiktimer.posts.schemas import PostCreate, PostUpdate
+
+# A post in these states belongs to the publisher; clients cannot change it under it.
+LOCKED_FOR_EDIT = {PostStatus.publishing, PostStatus.published}
+LOCKED_FOR_DELETE = {PostStatus.publishing}
+_DIRECT_FIELDS = (
+    "content",
+    "title",
+    "post_mode",
+    "media_type",
+    "privacy_level",
+    "allow_comment",
+    "allow_duet",
+    "allow_stitch",
+    "video_cover_timestamp_ms",
+    "photo_cover_index",
+    "brand_organic_toggle",
+    "brand_content_toggle",
+    "is_aigc",
+    "auto_add_music",
+)
+
+
+def resolve_schedule(value: datetime, user_timezone: str) -> datetime:
+    """Aware times are taken as given; naive ones are wall-clock times in the user's zone."""
+    if value.tzinfo is not None:
+        return value
+    try:
+        return local_to_utc(value, user_timezone)
+    except AmbiguousLocalTime as exc:
+        raise Unprocessable(_field_error("scheduled_time", str(exc))) from None
+
+
+def _field_error(field: str, message: str) -> list[dict[str, Any]]:
+    return [{"loc": ["body", field], "msg": message, "type": "value_error"}]
+
+
+class PostService:
+    async def create(
+        self, session: AsyncSession, user_id: int, user_timezone: str, data: PostCreate
+    ) -> Post:
+        scheduled_time = resolve_schedule(data.scheduled_time, user_timezone)
+        if not data.draft:
+            _ensure_future(scheduled_time)
+        media_ids = (
+            data.media_ids
+            if data.media_ids is not None
+            else ([data.media_id] if data.media_id else [])
+        )
+        post = Post(
+            user_id=user_id,
+            platform=data.platform,
+            scheduled_time=scheduled_time,
+            status=PostStatus.draft if data.draft else PostStatus.scheduled,
+            social_account_id=await self._owned_account(session, user_id, data.social_account_id),
+        )
+        _apply_fields(post, data)
+        post.content = data.content
+        session.add(post)
+        await session.flush()
+        await self._attach_media(session, user_id, post, media_ids)
+        return post
+
+    async def update(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        user_timezone: str,
+        post_id: int,
+        data: PostUpdate,
+    ) -> Post:
+        post = await self.get_for_update(session, user_id, post_id)
+        if post.status in LOCKED_FOR_EDIT:
+            raise Conflict(f"Post is {post.status} and can no longer be edited")
+        fields = data.model_fields_set
+        if "social_account_id" in fields:
+            post.social_account_id = await self._owned_account(
+                session, user_id, data.social_account_id
+            )
+        _apply_fields(post, data)
+        if data.scheduled_time is not None:
+            post.scheduled_time = resolve_schedule(data.scheduled_time, user_timezone)
+        if data.draft is True:
+            post.status = PostStatus.draft
+        elif data.draft is False or (
+            post.status == PostStatus.scheduled and data.scheduled_time is not None
+        ):
+            post.status = PostStatus.scheduled
+        if post.status == PostStatus.scheduled:
+            _ensure_future(post.scheduled_time)
+            if data.scheduled_time is not None:
+                post.next_attempt_at = None
+        if data.media_ids is not None:
+            await self._attach_media(session, user_id, post, data.media_ids)
+        await session.flush()
+        return post
+
+    async def delete(self, session: AsyncSession, user_id: int, post_id: int) -> None:
+        post = await self.get_for_update(session, user_id, post_id)
+        if post.status in LOCKED_FOR_DELETE:
+            raise Conflict("Post is being published and cannot be deleted now")
+        await session.delete(post)
+        await session.flush()
+
+    async def cancel(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
+        post = await self.get_for_update(session, user_id, post_id)
+        if post.status not in (PostStatus.draft, PostStatus.scheduled, PostStatus.failed):
+            raise Conflict(f"Post is {post.status} and cannot be cancelled")
+        post.status = PostStatus.cancelled
+        await session.flush()
+        return post
+
+    async def get_for_update(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
+        """The caller's post; another user's post is indistinguishable from a missing one."""
+        post = await session.scalar(select(Post).where(Post.id == post_id, Post.user_id == user_id))
+        if post is None:
+            raise NotFound("Post not found")
+        return post
+
+    async def _owned_account(
+        self, session: AsyncSession, user_id: int, account_id: int | None
+    ) -> int | None:
+        if account_id is None:
+            return None
+        found = await session.scalar(
+            select(SocialAccount.id).where(
+                SocialAccount.id == account_id, SocialAccount.user_id == user_id
+            )
+        )
+        if found is None:
+            raise Unprocessable(_field_error("social_account_id", "no such connected account"))
+        return account_id
+
+    async def _attach_media(
+        self, session: AsyncSession, user_id: int, post: Post, media_ids: list[str]
+    ) -> None:
+        if media_ids:
+            owned = set(
+                (
+                    await session.execute(
+                        select(Media.id).where(
+                            Media.id.in_(media_ids),
+                            Media.user_id == user_id,
+                            Media.status == "ready",
+                        )
+                    )
+                ).scalars()
+            )
+            missing = [m for m in media_ids if m not in owned]
+            if missing:
+                raise Unprocessable(
+                    _field_error("media_ids", f"unknown media: {', '.join(missing)}")
+                )
+            if len(set(media_ids)) != len(media_ids):
+                raise Unprocessable(_field_error("media_ids", "the same media is listed twice"))
+        await repository.set_media(session, post.id, media_ids)
+
+
+def _apply_fields(post: Post, data: PostCreate | PostUpdate) -> None:
+    for name in _DIRECT_FIELDS:
+        value = getattr(data, name)
+        if value is not None:
+            setattr(post, name, value)
+
+
+def _ensure_future(scheduled_time: datetime) -> None:
+    if scheduled_time <= utc_now():
+        raise Unprocessable(
+            _field_error("scheduled_time", "must be in the future (or save the post as a draft)")
+        )

@@ -1,0 +1,1 @@
+"""Accounts of people: registration, profile and administration."""

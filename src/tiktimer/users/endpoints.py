@@ -1,0 +1,70 @@
+"""`/register`, `/users/me` and `/admin/users`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from tiktimer.auth.dependencies import AdminUser, CurrentUser
+from tiktimer.db.session import SessionDep
+from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserRead, UserUpdate
+from tiktimer.users.service import UserService
+
+router = APIRouter(tags=["users"])
+
+
+def _service(request: Request) -> UserService:
+    service: UserService = request.app.state.user_service
+    return service
+
+
+UserServiceDep = Annotated[UserService, Depends(_service)]
+
+
+@router.post("/register", response_model=UserRead)
+async def register(data: UserCreate, session: SessionDep, users: UserServiceDep) -> UserRead:
+    """Create an account. Duplicate username or email → 400."""
+    return UserRead.model_validate(await users.register(session, data))
+
+
+@router.get("/users/me", response_model=UserRead)
+async def read_me(principal: CurrentUser, session: SessionDep, users: UserServiceDep) -> UserRead:
+    """The caller's profile."""
+    return UserRead.model_validate(await users.get(session, principal.id))
+
+
+@router.patch("/users/me", response_model=UserRead)
+async def update_me(
+    data: UserUpdate, principal: CurrentUser, session: SessionDep, users: UserServiceDep
+) -> UserRead:
+    """Change email or time zone; a new password needs `current_password`, ends other sessions."""
+    user = await users.get(session, principal.id)
+    return UserRead.model_validate(await users.update_me(session, user, data))
+
+
+@router.get("/admin/users", response_model=list[UserRead])
+async def list_users(
+    _admin: AdminUser,
+    session: SessionDep,
+    users: UserServiceDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[UserRead]:
+    """Every user (admins only); the total is in `X-Total-Count`."""
+    found, total = await users.list_all(session, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [UserRead.model_validate(u) for u in found]
+
+
+@router.patch("/admin/users/{user_id}", response_model=UserRead)
+async def admin_update_user(
+    user_id: int,
+    data: AdminUserUpdate,
+    _admin: AdminUser,
+    session: SessionDep,
+    users: UserServiceDep,
+) -> UserRead:
+    """Activate or deactivate a user, grant or revoke admin (admins only)."""
+    return UserRead.model_validate(await users.admin_update(session, user_id, data))

@@ -1,0 +1,95 @@
+"""User registration and profile changes; services flush, the request commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.auth.service import AuthService
+from tiktimer.errors import BadRequest, NotFound, Unauthorized
+from tiktimer.kit.passwords import PasswordHashing
+from tiktimer.models import User
+from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserUpdate
+
+
+class UserService:
+    def __init__(self, passwords: PasswordHashing, auth: AuthService) -> None:
+        self.passwords = passwords
+        self.auth = auth
+
+    async def register(
+        self, session: AsyncSession, data: UserCreate, *, is_superuser: bool = False
+    ) -> User:
+        await self._ensure_unique(session, username=data.username, email=str(data.email))
+        user = User(
+            username=data.username,
+            email=str(data.email).lower(),
+            hashed_password=await self.passwords.hash(data.password),
+            timezone=data.timezone,
+            is_superuser=is_superuser,
+        )
+        session.add(user)
+        try:
+            await session.flush()
+        except IntegrityError:  # lost a race with a concurrent registration
+            raise BadRequest("Username or email already registered") from None
+        return user
+
+    async def get(self, session: AsyncSession, user_id: int) -> User:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    async def update_me(self, session: AsyncSession, user: User, data: UserUpdate) -> User:
+        if data.email is not None and data.email.lower() != user.email:
+            await self._ensure_unique(session, email=str(data.email))
+            user.email = str(data.email).lower()
+        if data.timezone is not None:
+            user.timezone = data.timezone
+        if data.password is not None:
+            if not data.current_password or not await self.passwords.verify(
+                user.hashed_password, data.current_password
+            ):
+                raise Unauthorized("Current password is incorrect")
+            user.hashed_password = await self.passwords.hash(data.password)
+            await self.auth.logout(session, user.id)  # other sessions end
+            await session.refresh(user)
+        await session.flush()
+        return user
+
+    async def admin_update(
+        self, session: AsyncSession, user_id: int, data: AdminUserUpdate
+    ) -> User:
+        user = await self.get(session, user_id)
+        if data.is_active is not None and data.is_active != user.is_active:
+            user.is_active = data.is_active
+            if not data.is_active:
+                await self.auth.logout(session, user.id)
+                await session.refresh(user)
+        if data.is_superuser is not None:
+            user.is_superuser = data.is_superuser
+        await session.flush()
+        return user
+
+    async def list_all(
+        self, session: AsyncSession, limit: int, offset: int
+    ) -> tuple[list[User], int]:
+        total = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+        users = (
+            await session.execute(select(User).order_by(User.id).limit(limit).offset(offset))
+        ).scalars()
+        return list(users), total
+
+    async def _ensure_unique(
+        self, session: AsyncSession, *, username: str | None = None, email: str | None = None
+    ) -> None:
+        if username is not None:
+            taken = await session.scalar(select(User.id).where(User.username == username))
+            if taken is not None:
+                raise BadRequest("Username already registered")
+        if email is not None:
+            taken = await session.scalar(select(User.id).where(User.email == email.lower()))
+            if taken is not None:
+                raise BadRequest("Email already registered")
