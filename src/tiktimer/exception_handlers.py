@@ -34,7 +34,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    request_id = request_id_var.get()
+    request_id = getattr(request.state, "request_id", None) or request_id_var.get()
+    token = request_id_var.set(request_id)
     log.error(
         "request.unhandled method=%s path=%s error=%s",
         request.method,
@@ -42,6 +43,7 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         type(exc).__name__,
         exc_info=exc,
     )
+    request_id_var.reset(token)
     # This response is built outside the request-id middleware, so the header is set here.
     return JSONResponse(
         {"detail": "Internal server error", "request_id": request_id},

@@ -30,6 +30,8 @@ class RequestIdMiddleware:
                     request_id = candidate
                 break
         request_id = request_id or secrets.token_hex(8)
+        # Also kept in the scope: the 500 handler runs outside this middleware.
+        scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         header = (b"x-request-id", request_id.encode())
 

@@ -54,8 +54,7 @@ class UserService:
             ):
                 raise Unauthorized("Current password is incorrect")
             user.hashed_password = await self.passwords.hash(data.password)
-            await self.auth.logout(session, user.id)  # other sessions end
-            await session.refresh(user)
+            await self._end_sessions(session, user)
         await session.flush()
         return user
 
@@ -66,8 +65,7 @@ class UserService:
         if data.is_active is not None and data.is_active != user.is_active:
             user.is_active = data.is_active
             if not data.is_active:
-                await self.auth.logout(session, user.id)
-                await session.refresh(user)
+                await self._end_sessions(session, user)
         if data.is_superuser is not None:
             user.is_superuser = data.is_superuser
         await session.flush()
@@ -81,6 +79,12 @@ class UserService:
             await session.execute(select(User).order_by(User.id).limit(limit).offset(offset))
         ).scalars()
         return list(users), total
+
+    async def _end_sessions(self, session: AsyncSession, user: User) -> None:
+        """Revoke every token; flush first so the bulk update cannot discard pending changes."""
+        await session.flush()
+        await self.auth.logout(session, user.id)
+        await session.refresh(user, ["token_version"])
 
     async def _ensure_unique(
         self, session: AsyncSession, *, username: str | None = None, email: str | None = None
