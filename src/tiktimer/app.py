@@ -15,6 +15,7 @@ from tiktimer.auth.service import AuthService
 from tiktimer.auth.tokens import AccessTokens
 from tiktimer.config import Settings, load_settings
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
+from tiktimer.db.read import autocommit_engine
 from tiktimer.health.endpoints import router as health_router
 from tiktimer.kit.passwords import PasswordHashing
 from tiktimer.logging import configure_logging, install_request_id_filter
@@ -41,9 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.algorithm,
             timedelta(minutes=settings.access_token_expire_minutes),
         )
-        auth = AuthService(access, passwords, timedelta(days=settings.refresh_token_expire_days))
+        auth = AuthService(
+            access,
+            passwords,
+            timedelta(days=settings.refresh_token_expire_days),
+            read_engine=autocommit_engine(engine),
+        )
         state = app.state
         state.engine = engine
+        state.read_engine = autocommit_engine(engine)
         state.sessionmaker = create_sessionmaker(engine)
         state.access_tokens = access
         state.auth_service = auth

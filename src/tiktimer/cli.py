@@ -160,6 +160,7 @@ async def _create_user(settings: Settings, data: Any, admin: bool) -> int:
     from tiktimer.auth.service import AuthService
     from tiktimer.auth.tokens import AccessTokens
     from tiktimer.db.engine import create_engine, create_sessionmaker
+    from tiktimer.db.read import autocommit_engine
     from tiktimer.db.session import session_scope
     from tiktimer.errors import TiktimerError
     from tiktimer.kit.passwords import PasswordHashing
@@ -169,7 +170,10 @@ async def _create_user(settings: Settings, data: Any, admin: bool) -> int:
     passwords = PasswordHashing()
     try:
         access = AccessTokens(settings.jwt_key, settings.algorithm, timedelta(minutes=1))
-        service = UserService(passwords, AuthService(access, passwords, timedelta(days=1)))
+        auth = AuthService(
+            access, passwords, timedelta(days=1), read_engine=autocommit_engine(engine)
+        )
+        service = UserService(passwords, auth)
         async with session_scope(create_sessionmaker(engine)) as session:
             user = await service.register(session, data, is_superuser=admin)
             return user.id

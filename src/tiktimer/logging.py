@@ -39,7 +39,7 @@ def install_request_id_filter() -> None:
     old_factory = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = old_factory(*args, **kwargs)  # type: ignore[arg-type]
+        record = old_factory(*args, **kwargs)
         record.request_id = request_id_var.get()
         return record
 

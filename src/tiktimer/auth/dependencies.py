@@ -7,16 +7,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.auth.tokens import AccessTokens, InvalidAccessToken
-from tiktimer.db.session import SessionDep
 from tiktimer.errors import Forbidden, Unauthorized
 from tiktimer.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
 
-_PRINCIPAL_COLUMNS = (User.id, User.username, User.is_superuser, User.timezone)
+_users = User.__table__
+# Built once: the token's user, only while the token's version is current and the user active.
+_PRINCIPAL_QUERY = select(
+    _users.c.id, _users.c.username, _users.c.is_superuser, _users.c.timezone
+).where(
+    _users.c.id == bindparam("user_id"),
+    _users.c.token_version == bindparam("token_version"),
+    _users.c.is_active.is_(True),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +38,7 @@ class Principal:
 
 
 async def get_principal(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated")
@@ -39,15 +47,12 @@ async def get_principal(
         claims = tokens.decode(token)
     except InvalidAccessToken:
         raise Unauthorized() from None
-    row = (
-        await session.execute(
-            select(*_PRINCIPAL_COLUMNS).where(
-                User.id == claims.user_id,
-                User.token_version == claims.token_version,
-                User.is_active.is_(True),
-            )
-        )
-    ).first()
+    params = {"user_id": claims.user_id, "token_version": claims.token_version}
+    # A connection of its own, returned at once: a request never holds two pooled
+    # connections at the same time, so a busy pool cannot deadlock.
+    engine: AsyncEngine = request.app.state.read_engine
+    async with engine.connect() as connection:
+        row = (await connection.execute(_PRINCIPAL_QUERY, params)).first()
     if row is None:
         raise Unauthorized()
     return Principal(*row)

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tiktimer.auth.schemas import TokenPair
 from tiktimer.auth.tokens import AccessTokens, new_refresh_token
@@ -21,24 +21,41 @@ BAD_CREDENTIALS = "Incorrect username or password"
 
 class AuthService:
     def __init__(
-        self, access: AccessTokens, passwords: PasswordHashing, refresh_lifetime: timedelta
+        self,
+        access: AccessTokens,
+        passwords: PasswordHashing,
+        refresh_lifetime: timedelta,
+        *,
+        read_engine: AsyncEngine,
     ) -> None:
+        self.read_engine = read_engine
         self.access = access
         self.passwords = passwords
         self.refresh_lifetime = refresh_lifetime
 
     async def login(self, session: AsyncSession, username: str, password: str) -> TokenPair:
-        """Same message and same work for an unknown user and a wrong password."""
-        user = (
-            await session.execute(
-                select(User).where((User.username == username) | (User.email == username.lower()))
-            )
-        ).scalar_one_or_none()
-        valid = await self.passwords.verify(user.hashed_password if user else None, password)
-        if user is None or not valid:
+        """Same message and same work for an unknown user and a wrong password.
+
+        The lookup runs on its own autocommit connection, returned to the pool before the
+        slow hash: queued logins must not drain the pool that other requests need.
+        """
+        users = User.__table__
+        async with self.read_engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(users.c.id, users.c.hashed_password, users.c.is_active).where(
+                        (users.c.username == username) | (users.c.email == username.lower())
+                    )
+                )
+            ).first()
+        valid = await self.passwords.verify(row.hashed_password if row else None, password)
+        if row is None or not valid:
             raise Unauthorized(BAD_CREDENTIALS)
-        if not user.is_active:
+        if not row.is_active:
             raise Forbidden("Inactive user")
+        user = await session.get(User, row.id)
+        if user is None:
+            raise Unauthorized(BAD_CREDENTIALS)
         return await self._issue(session, user, family_id=str(uuid.uuid4()))
 
     async def refresh(self, session: AsyncSession, presented: str) -> TokenPair:

@@ -38,6 +38,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else ensure_utc(value)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg already returns aware UTC datetimes: skip a Python call per value on reads.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def compare_against_backend(self, dialect: Dialect, conn_type: Any) -> bool | None:
         return isinstance(conn_type, DateTime)
 

@@ -46,12 +46,12 @@ async def _database(engine: AsyncEngine) -> dict[str, Any]:
 async def health(request: Request) -> Response:
     """Service status with database reachability; 503 when the database is down."""
     state = request.app.state
-    database = await _database(state.engine)
+    database = await _database(state.read_engine)
     body: dict[str, Any] = {
         "status": "ok" if database["ok"] else "unavailable",
         "api_version": __version__,
         "timestamp": utc_now(),
-        "database": {"backend": state.engine.dialect.name, **database},
+        "database": {"backend": state.read_engine.dialect.name, **database},
         "sandbox": state.settings.sandbox_enabled,
     }
     extra = getattr(state, "health_extras", ())

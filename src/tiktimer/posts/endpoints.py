@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.db.read import ReadDep
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
@@ -27,13 +29,18 @@ PostServiceDep = Annotated[PostService, Depends(_service)]
 
 
 async def _read(
-    session: SessionDep, user_id: int, post_id: int, status_code: int = 200
+    connection: AsyncConnection, user_id: int, post_id: int, status_code: int = 200
 ) -> Response:
-    await session.flush()
-    post = await repository.get_owned(session, user_id, post_id)
+    post = await repository.get_owned(connection, user_id, post_id)
     if post is None:
         raise NotFound("Post not found")
     return JSONBytes(post, status_code=status_code)
+
+
+async def _flushed(session: AsyncSession) -> AsyncConnection:
+    """The session's own connection, so a read sees the request's uncommitted writes."""
+    await session.flush()
+    return await session.connection()
 
 
 @router.post("/", response_model=PostRead, status_code=201)
@@ -42,13 +49,13 @@ async def create_post(
 ) -> Response:
     """Schedule a post (or save a draft with `draft: true`)."""
     post = await posts.create(session, user.id, user.timezone, data)
-    return await _read(session, user.id, post.id, status_code=201)
+    return await _read(await _flushed(session), user.id, post.id, status_code=201)
 
 
 @router.get("/", response_model=list[PostRead])
 async def list_posts(
     user: CurrentUser,
-    session: SessionDep,
+    connection: ReadDep,
     status: StatusName | None = None,
     platform: str | None = None,
     scheduled_from: datetime | None = None,
@@ -58,7 +65,7 @@ async def list_posts(
 ) -> Response:
     """The caller's posts by scheduled time, as a JSON array; the total is in `X-Total-Count`."""
     posts, total = await repository.list_owned(
-        session,
+        connection,
         user.id,
         status=status,
         platform=platform,
@@ -71,9 +78,9 @@ async def list_posts(
 
 
 @router.get("/{post_id}", response_model=PostRead)
-async def get_post(post_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def get_post(post_id: int, user: CurrentUser, connection: ReadDep) -> Response:
     """One of the caller's posts."""
-    return await _read(session, user.id, post_id)
+    return await _read(connection, user.id, post_id)
 
 
 @router.patch("/{post_id}", response_model=PostRead)
@@ -82,7 +89,7 @@ async def update_post(
 ) -> Response:
     """Change a post; one that is publishing or published → 409."""
     await posts.update(session, user.id, user.timezone, post_id, data)
-    return await _read(session, user.id, post_id)
+    return await _read(await _flushed(session), user.id, post_id)
 
 
 @router.delete("/{post_id}", status_code=204)
@@ -100,4 +107,4 @@ async def cancel_post(
 ) -> Response:
     """Stop a draft or scheduled post from being published; it stays in the history."""
     await posts.cancel(session, user.id, post_id)
-    return await _read(session, user.id, post_id)
+    return await _read(await _flushed(session), user.id, post_id)

@@ -1,38 +1,95 @@
-"""Post queries. Reads return plain row mappings: the ORM is for writes, not hot reads."""
+"""Post reads as plain row mappings on a Core connection: the ORM is for writes.
+
+Statements are built once per filter combination and reused with bound parameters, and a
+post's media come in the same round trip as the post (a LEFT JOIN on the page of posts).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tiktimer.models import Post, PostMedia
 from tiktimer.posts.schemas import PostRead
 
-READ_COLUMNS = tuple(
-    Post.__table__.c[name] for name in PostRead.model_fields if name != "media_ids"
-)
+_posts = Post.__table__
+_post_media = PostMedia.__table__
+READ_COLUMNS = tuple(_posts.c[name] for name in PostRead.model_fields if name != "media_ids")
+_FILTERS = {
+    "status": lambda: _posts.c.status == bindparam("status"),
+    "platform": lambda: _posts.c.platform == bindparam("platform"),
+    "scheduled_from": lambda: _posts.c.scheduled_time >= bindparam("scheduled_from"),
+    "scheduled_to": lambda: _posts.c.scheduled_time <= bindparam("scheduled_to"),
+}
 
 
-def _owned(user_id: int) -> Select[Any]:
-    return select(*READ_COLUMNS).where(Post.user_id == user_id)
+def _with_media(page: Select[Any]) -> Select[Any]:
+    sub = page.subquery("page")
+    return (
+        select(sub, _post_media.c.media_id)
+        .select_from(sub.outerjoin(_post_media, _post_media.c.post_id == sub.c.id))
+        .order_by(sub.c.scheduled_time, sub.c.id, _post_media.c.position)
+    )
 
 
-async def get_owned(session: AsyncSession, user_id: int, post_id: int) -> dict[str, Any] | None:
-    row = (await session.execute(_owned(user_id).where(Post.id == post_id))).mappings().first()
-    if row is None:
-        return None
-    post = dict(row)
-    post["media_ids"] = (await media_ids_for(session, [post_id]))[post_id]
-    return post
+@lru_cache(maxsize=32)
+def _list_statement(filters: tuple[str, ...]) -> Select[Any]:
+    page = (
+        select(*READ_COLUMNS, func.count().over().label("_total"))
+        .where(_posts.c.user_id == bindparam("user_id"), *(_FILTERS[f]() for f in filters))
+        .order_by(_posts.c.scheduled_time, _posts.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return _with_media(page)
+
+
+@lru_cache(maxsize=1)
+def _one_statement() -> Select[Any]:
+    page = select(*READ_COLUMNS).where(
+        _posts.c.user_id == bindparam("user_id"), _posts.c.id == bindparam("post_id")
+    )
+    return _with_media(page)
+
+
+@lru_cache(maxsize=32)
+def _count_statement(filters: tuple[str, ...]) -> Select[Any]:
+    return select(func.count()).where(
+        _posts.c.user_id == bindparam("user_id"), *(_FILTERS[f]() for f in filters)
+    )
+
+
+def _group(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Fold the joined rows (one per media item) back into one dict per post."""
+    posts: list[dict[str, Any]] = []
+    for row in rows:
+        media_id = row["media_id"]
+        if posts and posts[-1]["id"] == row["id"]:
+            posts[-1]["media_ids"].append(media_id)
+            continue
+        post = dict(row)
+        post["media_ids"] = [media_id] if media_id is not None else []
+        del post["media_id"]
+        posts.append(post)
+    return posts
+
+
+async def get_owned(
+    connection: AsyncConnection, user_id: int, post_id: int
+) -> dict[str, Any] | None:
+    params = {"user_id": user_id, "post_id": post_id}
+    rows = (await connection.execute(_one_statement(), params)).mappings().all()
+    posts = _group(rows)
+    return posts[0] if posts else None
 
 
 async def list_owned(
-    session: AsyncSession,
+    connection: AsyncConnection,
     user_id: int,
     *,
     status: str | None,
@@ -43,50 +100,34 @@ async def list_owned(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the user's posts by scheduled time, and the total across pages."""
-    where = [Post.user_id == user_id]
-    if status is not None:
-        where.append(Post.status == status)
-    if platform is not None:
-        where.append(Post.platform == platform)
-    if scheduled_from is not None:
-        where.append(Post.scheduled_time >= scheduled_from)
-    if scheduled_to is not None:
-        where.append(Post.scheduled_time <= scheduled_to)
-    query = (
-        select(*READ_COLUMNS, func.count().over().label("_total"))
-        .where(*where)
-        .order_by(Post.scheduled_time, Post.id)
-        .limit(limit)
-        .offset(offset)
+    values = {
+        "status": status,
+        "platform": platform,
+        "scheduled_from": scheduled_from,
+        "scheduled_to": scheduled_to,
+    }
+    filters = tuple(name for name, value in values.items() if value is not None)
+    params: dict[str, Any] = {name: values[name] for name in filters}
+    params["user_id"] = user_id
+    rows = (
+        (
+            await connection.execute(
+                _list_statement(filters), {**params, "limit": limit, "offset": offset}
+            )
+        )
+        .mappings()
+        .all()
     )
-    rows = (await session.execute(query)).mappings().all()
     if rows:
-        total = rows[0]["_total"]
+        total = int(rows[0]["_total"])
     elif offset:
-        total = await session.scalar(select(func.count()).select_from(Post).where(*where)) or 0
+        total = int((await connection.execute(_count_statement(filters), params)).scalar_one())
     else:
         total = 0
-    media = await media_ids_for(session, [row["id"] for row in rows])
-    posts = []
-    for row in rows:
-        post = dict(row)
+    posts = _group(rows)
+    for post in posts:
         del post["_total"]
-        post["media_ids"] = media[post["id"]]
-        posts.append(post)
     return posts, total
-
-
-async def media_ids_for(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    if post_ids:
-        rows = await session.execute(
-            select(PostMedia.post_id, PostMedia.media_id)
-            .where(PostMedia.post_id.in_(post_ids))
-            .order_by(PostMedia.post_id, PostMedia.position)
-        )
-        for post_id, media_id in rows:
-            found[post_id].append(media_id)
-    return found
 
 
 async def set_media(session: AsyncSession, post_id: int, media_ids: Sequence[str]) -> None:

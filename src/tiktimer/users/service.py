@@ -21,11 +21,13 @@ class UserService:
     async def register(
         self, session: AsyncSession, data: UserCreate, *, is_superuser: bool = False
     ) -> User:
+        # Hash before touching the database: no pooled connection waits on the slow hash.
+        hashed = await self.passwords.hash(data.password)
         await self._ensure_unique(session, username=data.username, email=str(data.email))
         user = User(
             username=data.username,
             email=str(data.email).lower(),
-            hashed_password=await self.passwords.hash(data.password),
+            hashed_password=hashed,
             timezone=data.timezone,
             is_superuser=is_superuser,
         )

@@ -1,0 +1,182 @@
+"""Throughput and latency of the hot API paths against a real `tiktimer serve` on loopback.
+
+Protocol: one server process pinned to core 0, the load generator (wrk) pinned to core 1,
+32 connections. Scenarios: authenticated `GET /posts/` with 50 posts, `POST /posts/`,
+`GET /health`, and `GET /health` while a login storm (32 connections on `POST /token`) runs.
+
+    python bench/api.py                      # both backends, 10 s per scenario
+    python bench/api.py --backend postgresql --duration 20
+
+Needs wrk (`apt-get install wrk`) and, for PostgreSQL, the server in TIKTIMER_TEST_PG_URL
+(default: postgres@127.0.0.1:5432/test); a scratch database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from collections.abc import Iterator
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.databases import create_pg_database, drop_pg_database  # noqa: E402
+from tests.fixtures.server import clean_env, free_port, tiktimer_command  # noqa: E402
+
+PASSWORD = "correct horse battery"
+CONNECTIONS = 32
+
+
+def wrk(url: str, duration: int, connections: int, *, script: str | None = None,
+        headers: dict[str, str] | None = None) -> dict[str, float]:
+    command = ["taskset", "-c", "1", "wrk", "-t", "1", "-c", str(connections),
+               "-d", f"{duration}s", "--latency", "--timeout", "30s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
+    for pct in ("50", "99"):
+        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", output, re.M)
+        result[f"p{pct}"] = ms(match.group(1)) if match else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["errors"] = float(non2xx.group(1)) if non2xx else 0.0
+    return result
+
+
+@contextmanager
+def server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    log = (workdir / "server.log").open("wb")
+    command = ["taskset", "-c", "0", *tiktimer_command(), "serve", "--port", str(port),
+               "--no-access-log"]
+    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError((workdir / "server.log").read_text())
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+def prepare(base: str, posts: int) -> str:
+    user = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
+    httpx.post(f"{base}/register", json=user).raise_for_status()
+    token = httpx.post(f"{base}/token", data={"username": "bench", "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    start = datetime.now(UTC) + timedelta(days=1)
+    for i in range(posts):
+        body = {"content": f"post {i} #bench", "scheduled_time": (start + timedelta(minutes=i)).isoformat()}
+        httpx.post(f"{base}/posts/", json=body, headers=headers).raise_for_status()
+    return str(token["access_token"])
+
+
+def lua_post(workdir: Path, path: str, body: str, content_type: str, token: str | None) -> str:
+    script = workdir / f"{path.strip('/').replace('/', '_') or 'root'}.lua"
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+        f'wrk.headers["Content-Type"] = "{content_type}"\n{auth}'
+    )
+    return str(script)
+
+
+def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="tiktimer-bench-") as tmp:
+        workdir = Path(tmp)
+        env = clean_env(SECRET_KEY="b" * 40, TIKTIMER_DATA_DIR=str(workdir / "data"))
+        pg_url = None
+        if backend == "postgresql":
+            pg_url = create_pg_database("tiktimer_bench")
+            env["DATABASE_URL"] = pg_url
+            subprocess.run([*tiktimer_command(), "db", "upgrade"], env=env, cwd=workdir,
+                           check=True, capture_output=True)
+        try:
+            with server(workdir, env) as base:
+                token = prepare(base, 50)
+                auth = {"Authorization": f"Bearer {token}"}
+                results["GET /posts/ (50 posts)"] = wrk(f"{base}/posts/", duration, CONNECTIONS,
+                                                        headers=auth)
+                results["GET /health"] = wrk(f"{base}/health", duration, CONNECTIONS)
+                later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+                body = json.dumps({"content": "bench post", "scheduled_time": later})
+                script = lua_post(workdir, "/posts/", body, "application/json", token)
+                results["POST /posts/"] = wrk(f"{base}/posts/", duration, CONNECTIONS, script=script)
+                results.update(login_storm(base, workdir, duration))
+        finally:
+            if pg_url:
+                drop_pg_database(pg_url)
+    return results
+
+
+def login_storm(base: str, workdir: Path, duration: int) -> dict[str, dict[str, float]]:
+    """/health latency alone, then while 32 connections hammer POST /token."""
+    quiet = wrk(f"{base}/health", duration, 4)
+    script = lua_post(workdir, "/token", f"username=bench&password={PASSWORD}",
+                      "application/x-www-form-urlencoded", None)
+    storm = subprocess.Popen(
+        ["taskset", "-c", "1", "wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{duration + 4}s",
+         "--latency", "--timeout", "60s", "-s", script, f"{base}/token"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    time.sleep(2)
+    during = wrk(f"{base}/health", duration, 4)
+    logins = parse_wrk(storm.communicate()[0])
+    return {
+        "GET /health, 4 conns, quiet": quiet,
+        "GET /health, 4 conns, during login storm": during,
+        "POST /token storm (32 conns)": logins,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        results = run_backend(backend, args.duration)
+        print(f"\n== {backend}: server on core 0, wrk on core 1, {args.duration}s per scenario")
+        print(f"{'scenario':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+        for name, r in results.items():
+            print(f"{name:45} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:8.0f}")
+        quiet = results["GET /health, 4 conns, quiet"]["p99"]
+        storm = results["GET /health, 4 conns, during login storm"]["p99"]
+        print(f"health p99 during login storm / quiet: {storm / quiet:.2f}x (target <= 3x)")
+
+
+if __name__ == "__main__":
+    main()
