@@ -7,9 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 
 from tiktimer import __version__, exception_handlers
+from tiktimer.accounts.connect import ConnectService
+from tiktimer.accounts.endpoints import router as accounts_router
+from tiktimer.accounts.service import AccountService
+from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.auth.endpoints import router as auth_router
 from tiktimer.auth.service import AuthService
 from tiktimer.auth.tokens import AccessTokens
@@ -17,9 +22,11 @@ from tiktimer.config import Settings, load_settings
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
 from tiktimer.db.read import autocommit_engine
 from tiktimer.health.endpoints import router as health_router
+from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.passwords import PasswordHashing
 from tiktimer.logging import configure_logging, install_request_id_filter
 from tiktimer.middleware import RequestIdMiddleware
+from tiktimer.platforms.tiktok.connection import SANDBOX_MOUNT, build_tiktok
 from tiktimer.posts.endpoints import router as posts_router
 from tiktimer.posts.service import PostService
 from tiktimer.users.endpoints import router as users_router
@@ -28,9 +35,14 @@ from tiktimer.users.service import UserService
 log = logging.getLogger("tiktimer")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tiktok_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the service. `tiktok_transport` lets tests route TikTok calls in-process."""
     settings = settings or load_settings()
     install_request_id_filter()
+    tiktok = build_tiktok(settings, transport=tiktok_transport)
+    cipher = TokenCipher(settings.token_keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +68,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.auth_service = auth
         state.user_service = UserService(passwords, auth)
         state.post_service = PostService()
+        state.tiktok = tiktok.client
+        state.cipher = cipher
+        state.account_tokens = AccountTokens(state.sessionmaker, cipher, tiktok.client)
+        state.connect_service = ConnectService(
+            tiktok.client, cipher, sandbox=settings.sandbox_enabled
+        )
+        state.account_service = AccountService(tiktok.client, cipher)
+        if settings.sandbox_enabled:
+            log.info(
+                "app.sandbox TikTok sandbox emulator at %s%s: no real TikTok is contacted",
+                settings.public_base_url,
+                SANDBOX_MOUNT,
+            )
         log.info(
             "app.started database=%s sandbox=%s", engine.dialect.name, settings.sandbox_enabled
         )
@@ -63,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             passwords.close()
+            await tiktok.client.aclose()
+            if tiktok.sandbox_app is not None:
+                await tiktok.sandbox_app.state.emulator.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -74,8 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     exception_handlers.install(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, auth_router, users_router, posts_router):
+    for router in (health_router, auth_router, users_router, posts_router, accounts_router):
         app.include_router(router)
+    if tiktok.sandbox_app is not None:
+        app.mount(SANDBOX_MOUNT, tiktok.sandbox_app)
+        app.state.sandbox_emulator = tiktok.sandbox_app.state.emulator
     return app
 
 

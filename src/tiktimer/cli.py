@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -14,8 +15,10 @@ from tiktimer.config import Settings, SettingsError, load_settings
 app = typer.Typer(help="TikTimer: schedule TikTok posts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys for TikTok tokens at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 
@@ -83,14 +86,20 @@ def serve(
 
     from tiktimer.logging import configure_logging
 
+    # Each uvicorn worker builds its settings from the environment: pass the CLI's choices on,
+    # so that URLs the service derives (sandbox, OAuth redirect) name the real port.
+    if host is not None:
+        os.environ["TIKTIMER_HOST"] = host
+    if port is not None:
+        os.environ["TIKTIMER_PORT"] = str(port)
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     prepare_database(settings, migrate=migrate)
     uvicorn.run(
         "tiktimer.app:create_app_from_env",
         factory=True,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         access_log=access_log,
         log_config=None,
@@ -183,6 +192,58 @@ async def _create_user(settings: Settings, data: Any, admin: bool) -> int:
     finally:
         passwords.close()
         await engine.dispose()
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new key for TIKTIMER_TOKEN_KEYS (put it first, keep the old ones after it)."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored TikTok token with the first key of TIKTIMER_TOKEN_KEYS."""
+    from tiktimer.accounts.keys import rotate_keys
+    from tiktimer.db.engine import create_engine, create_sessionmaker
+    from tiktimer.kit.crypto import InvalidToken, TokenCipher
+
+    settings = settings_or_exit()
+    prepare_database(settings, migrate=None)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await rotate_keys(create_sessionmaker(engine), TokenCipher(settings.token_keys))
+        finally:
+            await engine.dispose()
+
+    try:
+        changed = run_async(run)
+    except InvalidToken:
+        typer.echo(
+            "error: a stored token cannot be decrypted with any key in TIKTIMER_TOKEN_KEYS; "
+            "keep the old key in the list until rotation has run",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    typer.echo(f"re-encrypted {changed} stored secrets with the first key")
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8900,
+) -> None:
+    """Run the strict TikTok emulator on its own (admin API under /_emulator/)."""
+    import uvicorn
+
+    from tiktimer.logging import configure_logging
+    from tiktimer.platforms.tiktok.emulator.app import create_emulator_app
+
+    configure_logging("INFO")
+    uvicorn.run(create_emulator_app(), host=host, port=port, log_config=None)
 
 
 def main() -> None:

@@ -104,6 +104,22 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_ENDPOINT_URL"))
     s3_region: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_REGION", "AWS_REGION"))
     max_upload_mb: int = Field(4096, ge=1, le=4096, validation_alias=_env("TIKTIMER_MAX_UPLOAD_MB"))
+    upload_dir_raw: Path | None = Field(None, validation_alias=_env("TIKTIMER_UPLOAD_DIR"))
+    upload_expire_hours: int = Field(
+        24, ge=1, le=24 * 30, validation_alias=_env("TIKTIMER_UPLOAD_EXPIRE_HOURS")
+    )
+    media_max_duration_sec: float = Field(
+        600, gt=0, le=600, validation_alias=_env("TIKTIMER_MEDIA_MAX_DURATION_SEC")
+    )
+    media_unused_ttl_hours: int = Field(
+        72, ge=1, validation_alias=_env("TIKTIMER_MEDIA_UNUSED_TTL_HOURS")
+    )
+    media_keep_published_days: int = Field(
+        30, ge=0, validation_alias=_env("TIKTIMER_MEDIA_KEEP_PUBLISHED_DAYS")
+    )
+    media_gc_interval_minutes: int = Field(
+        60, ge=1, le=24 * 60, validation_alias=_env("TIKTIMER_MEDIA_GC_INTERVAL_MINUTES")
+    )
 
     # Scheduler
     run_scheduler: bool = Field(True, validation_alias=_env("TIKTIMER_RUN_SCHEDULER"))
@@ -141,6 +157,20 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tiktimer.db').as_posix()}"
 
     @property
+    def media_dir(self) -> Path:
+        """Root of the `local` storage backend."""
+        return self.data_dir / "media"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Uploads in progress; on the same filesystem as `media_dir`, a finished one is renamed."""
+        return self.upload_dir_raw or self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -150,6 +180,18 @@ class Settings(BaseSettings):
         if self.tiktok_sandbox is not None:
             return self.tiktok_sandbox
         return not self.tiktok_client_key
+
+    @property
+    def public_base_url(self) -> str:
+        """Where browsers and TikTok reach this service (no trailing slash)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.tiktok_redirect_uri or f"{self.public_base_url}/api/v1/auth/tiktok/callback"
 
     @cached_property
     def jwt_key(self) -> str:

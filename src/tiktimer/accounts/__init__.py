@@ -1,0 +1,1 @@
+"""Connected TikTok accounts: the OAuth dance, tokens at rest, refresh."""

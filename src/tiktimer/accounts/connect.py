@@ -1,0 +1,144 @@
+"""The OAuth dance: a server-side state bound to the user, PKCE, and storing the account.
+
+The state is random, stored only as its hash, bound to the user who started the flow, valid
+for ten minutes and usable once; the PKCE verifier rides along encrypted. Whatever goes
+wrong ends in a `ConnectError` whose `kind` says what the user should be told.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.accounts.tokens import store_token_set
+from tiktimer.kit.crypto import TokenCipher, sha256_hex
+from tiktimer.kit.time import utc_now
+from tiktimer.models import AccountStatus, OAuthState, SocialAccount
+from tiktimer.platforms.tiktok.client import (
+    TikTokClient,
+    code_challenge,
+    generate_code_verifier,
+    user_info_fields_for,
+)
+from tiktimer.platforms.tiktok.errors import TikTokError
+
+log = logging.getLogger("tiktimer.accounts")
+
+STATE_LIFETIME = timedelta(minutes=10)
+
+
+class ConnectError(Exception):
+    """The connection failed; `kind` is one of: denied, invalid_state, exchange_failed."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class PendingState:
+    user_id: int
+    code_verifier: str
+
+
+class ConnectService:
+    def __init__(self, client: TikTokClient, cipher: TokenCipher, *, sandbox: bool) -> None:
+        self.client = client
+        self.cipher = cipher
+        self.sandbox = sandbox
+
+    async def start(self, session: AsyncSession, user_id: int) -> str:
+        """Record a fresh state for this user and return TikTok's consent URL."""
+        state = secrets.token_urlsafe(32)
+        verifier = generate_code_verifier()
+        session.add(
+            OAuthState(
+                state_hash=sha256_hex(state),
+                user_id=user_id,
+                code_verifier_encrypted=self.cipher.encrypt(verifier),
+                redirect_uri=self.client.redirect_uri,
+                expires_at=utc_now() + STATE_LIFETIME,
+            )
+        )
+        await session.flush()
+        return self.client.authorization_url(state=state, code_challenge=code_challenge(verifier))
+
+    async def consume_state(
+        self, session: AsyncSession, state: str | None, *, user_id: int | None = None
+    ) -> PendingState:
+        """Spend a state exactly once; unknown, expired, reused or foreign states fail."""
+        if not state:
+            raise ConnectError("invalid_state", "The sign-in link is missing its state.")
+        row = await session.scalar(
+            select(OAuthState).where(OAuthState.state_hash == sha256_hex(state))
+        )
+        now = utc_now()
+        if row is None or (user_id is not None and row.user_id != user_id):
+            raise ConnectError("invalid_state", "This sign-in link is not valid (forged state).")
+        spent = await session.execute(
+            update(OAuthState)
+            .where(OAuthState.id == row.id, OAuthState.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConnectError("invalid_state", "This sign-in link was already used.")
+        if row.expires_at <= now:
+            raise ConnectError("invalid_state", "This sign-in link expired; please start again.")
+        return PendingState(row.user_id, self.cipher.decrypt(row.code_verifier_encrypted))
+
+    async def complete(
+        self, session: AsyncSession, pending: PendingState, code: str
+    ) -> SocialAccount:
+        """Exchange the code, read the profile and store (or update) the account."""
+        try:
+            tokens = await self.client.exchange_code(code, code_verifier=pending.code_verifier)
+            fields = user_info_fields_for(tokens.scopes)
+            profile = await self.client.get_user_info(
+                tokens.access_token.get_secret_value(), fields=fields
+            )
+        except TikTokError as exc:
+            log.warning(
+                "accounts.connect.failed user_id=%d code=%s log_id=%s",
+                pending.user_id,
+                exc.code,
+                exc.log_id,
+            )
+            raise ConnectError(
+                "exchange_failed", f"TikTok refused the connection ({exc.code})."
+            ) from exc
+        account = await session.scalar(
+            select(SocialAccount).where(
+                SocialAccount.user_id == pending.user_id,
+                SocialAccount.platform == "tiktok",
+                SocialAccount.open_id == tokens.open_id,
+            )
+        )
+        if account is None:
+            account = SocialAccount(
+                user_id=pending.user_id, platform="tiktok", open_id=tokens.open_id
+            )
+            session.add(account)
+        store_token_set(account, tokens, self.cipher)
+        account.union_id = profile.union_id or account.union_id
+        account.display_name = profile.display_name or account.display_name
+        account.username = profile.username or account.username
+        account.avatar_url = profile.avatar_url or account.avatar_url
+        account.status = AccountStatus.active
+        account.status_reason = None
+        account.is_sandbox = self.sandbox
+        account.refresh_lock_until = None
+        await session.flush()
+        log.info(
+            "accounts.connected user_id=%d account_id=%d open_id=%s scopes=%s",
+            pending.user_id,
+            account.id,
+            account.open_id,
+            account.scopes,
+        )
+        return account

@@ -1,0 +1,131 @@
+"""Reading and disconnecting a user's accounts; what their scopes allow."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.accounts.schemas import AccountRead, TokenHealth
+from tiktimer.errors import BadRequest, NotFound
+from tiktimer.kit.crypto import TokenCipher
+from tiktimer.kit.time import utc_now
+from tiktimer.models import AccountStatus, SocialAccount
+from tiktimer.platforms.tiktok.client import TikTokClient
+from tiktimer.platforms.tiktok.errors import TikTokError
+
+log = logging.getLogger("tiktimer.accounts")
+
+DIRECT_POST_SCOPE = "video.publish"
+UPLOAD_SCOPE = "video.upload"
+POSTING_SCOPES = ("user.info.basic", DIRECT_POST_SCOPE, UPLOAD_SCOPE)
+EXPIRING_WITHIN = timedelta(days=3)
+
+
+def scopes_of(account: SocialAccount) -> list[str]:
+    return [s for s in account.scopes.split(",") if s]
+
+
+def token_health(account: SocialAccount) -> TokenHealth:
+    if account.status == AccountStatus.disconnected:
+        return "disconnected"
+    if account.status == AccountStatus.reauth_required:
+        return "reauth_required"
+    now = utc_now()
+    refresh_expiry = account.refresh_token_expires_at
+    if refresh_expiry is not None and refresh_expiry <= now:
+        return "expired"
+    if refresh_expiry is not None and refresh_expiry - now < EXPIRING_WITHIN:
+        return "expiring"
+    return "ok"
+
+
+def to_read(account: SocialAccount) -> AccountRead:
+    scopes = scopes_of(account)
+    return AccountRead(
+        id=account.id,
+        platform=account.platform,
+        open_id=account.open_id,
+        display_name=account.display_name,
+        username=account.username,
+        avatar_url=account.avatar_url,
+        scopes=scopes,
+        missing_scopes=[s for s in POSTING_SCOPES if s not in scopes],
+        can_direct_post=DIRECT_POST_SCOPE in scopes,
+        can_upload_drafts=UPLOAD_SCOPE in scopes,
+        status=account.status,
+        status_reason=account.status_reason,
+        token_health=token_health(account),
+        access_token_expires_at=account.access_token_expires_at,
+        refresh_token_expires_at=account.refresh_token_expires_at,
+        is_sandbox=account.is_sandbox,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+class AccountService:
+    def __init__(self, client: TikTokClient, cipher: TokenCipher) -> None:
+        self.client = client
+        self.cipher = cipher
+
+    async def list_for_owner(self, session: AsyncSession, user_id: int) -> list[SocialAccount]:
+        rows = await session.scalars(
+            select(SocialAccount).where(SocialAccount.user_id == user_id).order_by(SocialAccount.id)
+        )
+        return list(rows)
+
+    async def get_owned(
+        self, session: AsyncSession, user_id: int, account_id: int
+    ) -> SocialAccount:
+        account = await session.scalar(
+            select(SocialAccount).where(
+                SocialAccount.id == account_id, SocialAccount.user_id == user_id
+            )
+        )
+        if account is None:
+            raise NotFound("Account not found")
+        return account
+
+    async def disconnect(
+        self, session: AsyncSession, user_id: int, account_id: int | None
+    ) -> SocialAccount:
+        """Revoke the grant at TikTok (best effort) and delete the stored tokens."""
+        if account_id is None:
+            connected = [
+                a
+                for a in await self.list_for_owner(session, user_id)
+                if a.status != AccountStatus.disconnected
+            ]
+            if len(connected) != 1:
+                raise BadRequest(
+                    f"Pass account_id: you have {len(connected)} connected accounts"
+                    if connected
+                    else "No connected TikTok account"
+                )
+            account = connected[0]
+        else:
+            account = await self.get_owned(session, user_id, account_id)
+        if account.access_token_encrypted is not None:
+            try:
+                await self.client.revoke_access_token(
+                    self.cipher.decrypt(account.access_token_encrypted)
+                )
+            except TikTokError as exc:  # the local tokens go regardless
+                log.warning(
+                    "accounts.revoke.failed account_id=%d code=%s log_id=%s",
+                    account.id,
+                    exc.code,
+                    exc.log_id,
+                )
+        account.access_token_encrypted = None
+        account.refresh_token_encrypted = None
+        account.access_token_expires_at = None
+        account.refresh_token_expires_at = None
+        account.status = AccountStatus.disconnected
+        account.status_reason = "Disconnected by the user"
+        await session.flush()
+        log.info("accounts.disconnected account_id=%d", account.id)
+        return account
