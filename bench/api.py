@@ -21,10 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 
 import httpx
 
@@ -38,10 +38,29 @@ PASSWORD = "correct horse battery"
 CONNECTIONS = 32
 
 
-def wrk(url: str, duration: int, connections: int, *, script: str | None = None,
-        headers: dict[str, str] | None = None) -> dict[str, float]:
-    command = ["taskset", "-c", "1", "wrk", "-t", "1", "-c", str(connections),
-               "-d", f"{duration}s", "--latency", "--timeout", "30s"]
+def wrk(
+    url: str,
+    duration: int,
+    connections: int,
+    *,
+    script: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
+    command = [
+        "taskset",
+        "-c",
+        "1",
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--latency",
+        "--timeout",
+        "30s",
+    ]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script:
@@ -68,8 +87,16 @@ def parse_wrk(output: str) -> dict[str, float]:
 def server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     log = (workdir / "server.log").open("wb")
-    command = ["taskset", "-c", "0", *tiktimer_command(), "serve", "--port", str(port),
-               "--no-access-log"]
+    command = [
+        "taskset",
+        "-c",
+        "0",
+        *tiktimer_command(),
+        "serve",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -95,7 +122,10 @@ def prepare(base: str, posts: int) -> str:
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     start = datetime.now(UTC) + timedelta(days=1)
     for i in range(posts):
-        body = {"content": f"post {i} #bench", "scheduled_time": (start + timedelta(minutes=i)).isoformat()}
+        body = {
+            "content": f"post {i} #bench",
+            "scheduled_time": (start + timedelta(minutes=i)).isoformat(),
+        }
         httpx.post(f"{base}/posts/", json=body, headers=headers).raise_for_status()
     return str(token["access_token"])
 
@@ -119,19 +149,27 @@ def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
         if backend == "postgresql":
             pg_url = create_pg_database("tiktimer_bench")
             env["DATABASE_URL"] = pg_url
-            subprocess.run([*tiktimer_command(), "db", "upgrade"], env=env, cwd=workdir,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [*tiktimer_command(), "db", "upgrade"],
+                env=env,
+                cwd=workdir,
+                check=True,
+                capture_output=True,
+            )
         try:
             with server(workdir, env) as base:
                 token = prepare(base, 50)
                 auth = {"Authorization": f"Bearer {token}"}
-                results["GET /posts/ (50 posts)"] = wrk(f"{base}/posts/", duration, CONNECTIONS,
-                                                        headers=auth)
+                results["GET /posts/ (50 posts)"] = wrk(
+                    f"{base}/posts/", duration, CONNECTIONS, headers=auth
+                )
                 results["GET /health"] = wrk(f"{base}/health", duration, CONNECTIONS)
                 later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
                 body = json.dumps({"content": "bench post", "scheduled_time": later})
                 script = lua_post(workdir, "/posts/", body, "application/json", token)
-                results["POST /posts/"] = wrk(f"{base}/posts/", duration, CONNECTIONS, script=script)
+                results["POST /posts/"] = wrk(
+                    f"{base}/posts/", duration, CONNECTIONS, script=script
+                )
                 results.update(login_storm(base, workdir, duration))
         finally:
             if pg_url:
@@ -142,12 +180,34 @@ def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
 def login_storm(base: str, workdir: Path, duration: int) -> dict[str, dict[str, float]]:
     """/health latency alone, then while 32 connections hammer POST /token."""
     quiet = wrk(f"{base}/health", duration, 4)
-    script = lua_post(workdir, "/token", f"username=bench&password={PASSWORD}",
-                      "application/x-www-form-urlencoded", None)
+    script = lua_post(
+        workdir,
+        "/token",
+        f"username=bench&password={PASSWORD}",
+        "application/x-www-form-urlencoded",
+        None,
+    )
     storm = subprocess.Popen(
-        ["taskset", "-c", "1", "wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{duration + 4}s",
-         "--latency", "--timeout", "60s", "-s", script, f"{base}/token"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{duration + 4}s",
+            "--latency",
+            "--timeout",
+            "60s",
+            "-s",
+            script,
+            f"{base}/token",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     time.sleep(2)
     during = wrk(f"{base}/health", duration, 4)

@@ -29,9 +29,9 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 
 def _diff(url: str) -> list[object]:
-    from tiktimer.db.engine import create_engine as create_async
-
     import asyncio
+
+    from tiktimer.db.engine import create_engine as create_async
 
     async def run() -> list[object]:
         engine = create_async(url)
@@ -53,9 +53,9 @@ def _diff(url: str) -> list[object]:
 
 
 def _tables(url: str) -> set[str]:
-    from tiktimer.db.engine import create_engine as create_async
-
     import asyncio
+
+    from tiktimer.db.engine import create_engine as create_async
 
     async def run() -> set[str]:
         engine = create_async(url)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 
 from tests.accounts.conftest import connect, consent, start
 from tests.fixtures.users import user_headers
@@ -37,7 +37,8 @@ async def plaintext_tokens(app: FastAPI, account_id: int) -> tuple[str, str]:
     async with app.state.sessionmaker() as session:
         account = await session.get(SocialAccount, account_id)
         assert account is not None
-        assert account.access_token_encrypted and account.refresh_token_encrypted
+        assert account.access_token_encrypted
+        assert account.refresh_token_encrypted
         return (
             cipher.decrypt(account.access_token_encrypted),
             cipher.decrypt(account.refresh_token_encrypted),

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
-
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from tests.fixtures.app import make_settings

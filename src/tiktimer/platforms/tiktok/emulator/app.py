@@ -1,0 +1,73 @@
+"""`create_emulator_app`: the strict TikTok emulator as one ASGI app serving every host's paths.
+
+It runs standalone at the root or mounted under a prefix (the main app mounts it at
+`/sandbox/tiktok`); self-referencing URLs follow the request's mount point unless
+`config.public_base_url` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .config import EmulatorConfig
+from .emulator import Emulator
+from .errors import ApiError, AuthorizeRefused, OAuthError, UploadError
+from .middleware import EmulatorMiddleware
+from .responses import envelope, oauth_error
+from .routes import admin, authorize, oauth, posting, upload, user
+
+
+def create_emulator_app(config: EmulatorConfig | None = None) -> FastAPI:
+    emulator = Emulator(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await emulator.aclose()
+
+    app = FastAPI(
+        title="TikTok emulator",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,  # TikTok paths end in "/"; a missing slash is a client bug
+        lifespan=lifespan,
+    )
+    app.state.emulator = emulator
+    for module in (authorize, oauth, user, posting, upload):
+        app.include_router(module.router)
+    if emulator.config.admin_enabled:
+        app.include_router(admin.router)
+    _add_exception_handlers(app, emulator)
+    app.add_middleware(EmulatorMiddleware, emulator=emulator)
+    return app
+
+
+def _add_exception_handlers(app: FastAPI, emulator: Emulator) -> None:
+    async def api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return envelope(None, code=exc.code, message=exc.message, status=exc.status)
+
+    async def oauth_failure(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OAuthError)
+        status = 200 if emulator.config.oauth_errors_http_200 else exc.status
+        return oauth_error(exc.error, exc.description, status)
+
+    async def upload_refused(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UploadError)
+        headers = {"Content-Range": exc.content_range} if exc.content_range else None
+        return Response(exc.reason, status_code=exc.status, headers=headers)
+
+    async def authorize_refused(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AuthorizeRefused)
+        return authorize.error_page(exc)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(OAuthError, oauth_failure)
+    app.add_exception_handler(UploadError, upload_refused)
+    app.add_exception_handler(AuthorizeRefused, authorize_refused)

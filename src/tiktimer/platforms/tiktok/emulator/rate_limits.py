@@ -1,0 +1,49 @@
+"""Sliding one-minute windows per access token, as TikTok documents for its v2 APIs (§7)."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from .config import RateLimits
+
+
+class SlidingWindowLimiter:
+    """Counts accepted calls per (bucket, key); refused calls do not count."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self._limits = limits
+        self._calls: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def bucket_for(self, endpoint: str) -> str:
+        if endpoint in ("video_init", "inbox_init", "content_init"):
+            return "init" if self._limits.shared_init_bucket else endpoint
+        return endpoint
+
+    def limit_for(self, endpoint: str) -> int | None:
+        limits = self._limits
+        per_endpoint = {
+            "video_init": limits.init,
+            "inbox_init": limits.init,
+            "content_init": limits.init,
+            "creator_info": limits.creator_info,
+            "status": limits.status,
+            "user_info": limits.user_info,
+            "cancel": limits.cancel,
+        }
+        return per_endpoint.get(endpoint)
+
+    def allow(self, endpoint: str, key: str, now: float) -> bool:
+        """Record a call and say whether it fits in the window; not thread-safe on its own."""
+        limit = self.limit_for(endpoint)
+        if limit is None:
+            return True
+        calls = self._calls[(self.bucket_for(endpoint), key)]
+        while calls and calls[0] <= now - self._limits.window_seconds:
+            calls.popleft()
+        if len(calls) >= limit:
+            return False
+        calls.append(now)
+        return True
+
+    def clear(self) -> None:
+        self._calls.clear()

@@ -1,0 +1,1 @@
+"""Publishing a post to a platform: the seam between the scheduler and the platform adapters."""
