@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -36,6 +37,13 @@ from tests.fixtures.server import clean_env, free_port, tiktimer_command  # noqa
 
 PASSWORD = "correct horse battery"
 CONNECTIONS = 32
+SERVER: dict[str, int] = {}  # pid of the server under test, for CPU accounting
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: its cost per request, whatever else runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
@@ -65,8 +73,13 @@ def wrk(
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
+    cpu_before = cpu_seconds(SERVER["pid"]) if SERVER else 0.0
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    return parse_wrk(output)
+    result = parse_wrk(output)
+    if SERVER and result["requests"]:
+        used = cpu_seconds(SERVER["pid"]) - cpu_before
+        result["cpu_us"] = used / result["requests"] * 1e6
+    return result
 
 
 def parse_wrk(output: str) -> dict[str, float]:
@@ -75,6 +88,8 @@ def parse_wrk(output: str) -> dict[str, float]:
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", output)
+    result["requests"] = float(done.group(1)) if done else 0.0
     for pct in ("50", "99"):
         match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", output, re.M)
         result[f"p{pct}"] = ms(match.group(1)) if match else float("nan")
@@ -108,7 +123,9 @@ def server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError((workdir / "server.log").read_text())
+        SERVER["pid"] = process.pid
         yield base
+        SERVER.clear()
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -171,10 +188,48 @@ def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
                     f"{base}/posts/", duration, CONNECTIONS, script=script
                 )
                 results.update(login_storm(base, workdir, duration))
+            if pg_url:
+                results["baseline: raw asyncpg GET /posts/"] = baseline(pg_url, duration)
         finally:
             if pg_url:
                 drop_pg_database(pg_url)
     return results
+
+
+def baseline(pg_url: str, duration: int) -> dict[str, float]:
+    """The raw asyncpg + orjson floor on the same data, pinned and loaded the same way."""
+    port = free_port()
+    env = dict(os.environ, BASELINE_PG_DSN=pg_url.replace("postgresql+asyncpg://", "postgresql://"))
+    command = [
+        "taskset",
+        "-c",
+        "0",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "baseline_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--app-dir",
+        str(ROOT / "bench"),
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/posts/", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        SERVER["pid"] = process.pid
+        return wrk(f"http://127.0.0.1:{port}/posts/", duration, CONNECTIONS)
+    finally:
+        SERVER.clear()
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def login_storm(base: str, workdir: Path, duration: int) -> dict[str, dict[str, float]]:
@@ -230,12 +285,25 @@ def main() -> None:
     for backend in backends:
         results = run_backend(backend, args.duration)
         print(f"\n== {backend}: server on core 0, wrk on core 1, {args.duration}s per scenario")
-        print(f"{'scenario':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+        header = f"{'scenario':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        print(f"{header} {'CPU us/req':>10} {'1-core cap':>10}")
         for name, r in results.items():
-            print(f"{name:45} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:8.0f}")
+            cpu = r.get("cpu_us", float("nan"))
+            print(
+                f"{name:45} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['errors']:8.0f}"
+                f" {cpu:10.0f} {1e6 / cpu if cpu == cpu else float('nan'):10.0f}"
+            )
+        print("CPU us/req: server CPU time per request; 1-core cap: 1e6 / that (req/s)")
         quiet = results["GET /health, 4 conns, quiet"]["p99"]
         storm = results["GET /health, 4 conns, during login storm"]["p99"]
         print(f"health p99 during login storm / quiet: {storm / quiet:.2f}x (target <= 3x)")
+        if "baseline: raw asyncpg GET /posts/" in results:
+            ours = results["GET /posts/ (50 posts)"]["rps"]
+            floor = results["baseline: raw asyncpg GET /posts/"]["rps"]
+            print(
+                f"GET /posts/ throughput vs raw asyncpg baseline: {ours / floor:.2f} "
+                "(the issue's reference machine: baseline ~3,400 req/s; target 1,200 = 0.35)"
+            )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +23,10 @@ class InvalidAccessToken(Exception):
 class AccessClaims:
     user_id: int
     token_version: int
+    expires_at: int = 0
+
+
+VERIFIED_CACHE_SIZE = 4096
 
 
 class AccessTokens:
@@ -28,6 +34,9 @@ class AccessTokens:
         self._key = key
         self._algorithm = algorithm
         self.lifetime = lifetime
+        # A signature that verified once verifies forever: clients send the same token on
+        # every request, so remember verified tokens and only re-check their expiry.
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def issue(self, user_id: int, token_version: int) -> str:
         now = utc_now()
@@ -42,6 +51,19 @@ class AccessTokens:
         return jwt.encode(claims, self._key, algorithm=self._algorithm)
 
     def decode(self, token: str) -> AccessClaims:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at > time.time():
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = self._decode(token)
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
@@ -54,7 +76,11 @@ class AccessTokens:
         if claims.get("type") != ACCESS:
             raise InvalidAccessToken("not an access token")
         try:
-            return AccessClaims(user_id=int(claims["sub"]), token_version=int(claims["ver"]))
+            return AccessClaims(
+                user_id=int(claims["sub"]),
+                token_version=int(claims["ver"]),
+                expires_at=int(claims["exp"]),
+            )
         except (TypeError, ValueError):
             raise InvalidAccessToken("malformed claims") from None
 

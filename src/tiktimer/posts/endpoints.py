@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tiktimer.auth.dependencies import CurrentUser
-from tiktimer.db.read import ReadDep
+from tiktimer.auth.dependencies import AuthedReadDep, CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
@@ -54,8 +53,7 @@ async def create_post(
 
 @router.get("/", response_model=list[PostRead])
 async def list_posts(
-    user: CurrentUser,
-    connection: ReadDep,
+    read: AuthedReadDep,
     status: StatusName | None = None,
     platform: str | None = None,
     scheduled_from: datetime | None = None,
@@ -65,8 +63,8 @@ async def list_posts(
 ) -> Response:
     """The caller's posts by scheduled time, as a JSON array; the total is in `X-Total-Count`."""
     posts, total = await repository.list_owned(
-        connection,
-        user.id,
+        read.connection,
+        read.user.id,
         status=status,
         platform=platform,
         scheduled_from=scheduled_from,
@@ -78,9 +76,9 @@ async def list_posts(
 
 
 @router.get("/{post_id}", response_model=PostRead)
-async def get_post(post_id: int, user: CurrentUser, connection: ReadDep) -> Response:
+async def get_post(post_id: int, read: AuthedReadDep) -> Response:
     """One of the caller's posts."""
-    return await _read(connection, user.id, post_id)
+    return await _read(read.connection, read.user.id, post_id)
 
 
 @router.patch("/{post_id}", response_model=PostRead)

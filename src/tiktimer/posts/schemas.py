@@ -14,7 +14,9 @@ PrivacyLevel = Literal[
 ]
 PostMode = Literal["direct", "inbox"]
 MediaType = Literal["video", "photo"]
-StatusName = Literal["draft", "scheduled", "publishing", "published", "failed", "cancelled"]
+StatusName = Literal[
+    "draft", "scheduled", "publishing", "published", "failed", "cancelled", "unconfirmed"
+]
 
 
 class _PostFields(StrictInput):

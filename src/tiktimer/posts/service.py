@@ -13,9 +13,11 @@ from tiktimer.kit.time import AmbiguousLocalTime, local_to_utc, utc_now
 from tiktimer.models import Media, Post, PostStatus, SocialAccount
 from tiktimer.posts import repository
 from tiktimer.posts.schemas import PostCreate, PostUpdate
+from tiktimer.publishing.preflight import CreatorLookup
+from tiktimer.publishing.validation import PostValidator
 
 # A post in these states belongs to the publisher; clients cannot change it under it.
-LOCKED_FOR_EDIT = {PostStatus.publishing, PostStatus.published}
+LOCKED_FOR_EDIT = {PostStatus.publishing, PostStatus.published, PostStatus.unconfirmed}
 LOCKED_FOR_DELETE = {PostStatus.publishing}
 _DIRECT_FIELDS = (
     "content",
@@ -50,9 +52,14 @@ def _field_error(field: str, message: str) -> list[dict[str, Any]]:
 
 
 class PostService:
+    def __init__(self, validator: PostValidator | None = None) -> None:
+        # Pre-flight (tiktimer.publishing): TikTok's rules checked on every create and edit.
+        self.validator = validator
+
     async def create(
         self, session: AsyncSession, user_id: int, user_timezone: str, data: PostCreate
     ) -> Post:
+        creator = await self._prefetch(user_id, data.social_account_id)
         scheduled_time = resolve_schedule(data.scheduled_time, user_timezone)
         if not data.draft:
             _ensure_future(scheduled_time)
@@ -73,6 +80,7 @@ class PostService:
         session.add(post)
         await session.flush()
         await self._attach_media(session, user_id, post, media_ids)
+        await self._validate(session, post, creator, enforce=not data.draft)
         return post
 
     async def update(
@@ -83,10 +91,14 @@ class PostService:
         post_id: int,
         data: PostUpdate,
     ) -> Post:
+        fields = data.model_fields_set
+        if "social_account_id" in fields:
+            creator = await self._prefetch(user_id, data.social_account_id)
+        else:
+            creator = await self._prefetch(user_id, None, post_id=post_id)
         post = await self.get_for_update(session, user_id, post_id)
         if post.status in LOCKED_FOR_EDIT:
             raise Conflict(f"Post is {post.status} and can no longer be edited")
-        fields = data.model_fields_set
         if "social_account_id" in fields:
             post.social_account_id = await self._owned_account(
                 session, user_id, data.social_account_id
@@ -107,6 +119,7 @@ class PostService:
         if data.media_ids is not None:
             await self._attach_media(session, user_id, post, data.media_ids)
         await session.flush()
+        await self._validate(session, post, creator, enforce=post.status == PostStatus.scheduled)
         return post
 
     async def delete(self, session: AsyncSession, user_id: int, post_id: int) -> None:
@@ -130,6 +143,21 @@ class PostService:
         if post is None:
             raise NotFound("Post not found")
         return post
+
+    async def _prefetch(
+        self, user_id: int, account_id: int | None, *, post_id: int | None = None
+    ) -> CreatorLookup | None:
+        """TikTok's creator_info, asked before this request's session touches the database."""
+        if self.validator is None:
+            return None
+        return await self.validator.prefetch(user_id, account_id, post_id=post_id)
+
+    async def _validate(
+        self, session: AsyncSession, post: Post, creator: CreatorLookup | None, *, enforce: bool
+    ) -> None:
+        """Store the pre-flight report; a scheduled post TikTok would refuse → 422."""
+        if self.validator is not None:
+            await self.validator.check(session, post, creator, enforce=enforce)
 
     async def _owned_account(
         self, session: AsyncSession, user_id: int, account_id: int | None
