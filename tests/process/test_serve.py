@@ -98,3 +98,26 @@ def test_serve_on_postgresql_needs_upgrade_then_runs_with_workers(tmp_path: Path
             assert health["database"]["backend"] == "postgresql"
     finally:
         drop_pg_database(url)
+
+
+def test_unreachable_database_retries_then_fails_clearly(tmp_path: Path) -> None:
+    env = clean_env(
+        DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
+        SECRET_KEY="s" * 40,
+        TIKTIMER_DB_CONNECT_RETRIES="2",
+        TIKTIMER_DATA_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [*tiktimer_command(), "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("db.connect.retry") == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: database postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    assert "unreachable after 3 attempts" in last
