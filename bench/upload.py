@@ -1,31 +1,35 @@
 """Upload throughput and server memory for a 1 GiB video through a real `tiktimer serve`.
 
-Protocol: one server process (SQLite, local storage) pinned to core 0, the client pinned to
-core 1. The file is a valid H.264 MP4 of the requested size, made quickly: a second of
-all-intra, lossless 720p noise is encoded once, and its packets are muxed again and again
-with new timestamps (stream copy, no re-encoding), so the server really probes a playable
-video and accepts it. Scenarios, each on a fresh file name:
+One server process (SQLite, local storage in the same temporary directory as the file, so
+on the same disk). The file is a valid H.264 MP4 of the requested size, made in seconds: a
+second of all-intra lossless 720p noise is encoded once and its packets are muxed again and
+again with new timestamps (stream copy, no re-encoding), so the server really probes a
+playable video and accepts it. Each run appends a small `free` box first, so the bytes are
+new and dedupe does not skip the work. Scenarios:
 
 - `POST /api/v1/media` with curl (`-F file=@…`): stream, hash, probe, fsync, rename, record;
 - resumable: `POST /api/v1/media/uploads`, PATCH in 64 MiB chunks (httpx), `complete`;
 - with `--random`, the same size of random bytes: the whole streaming path, ending in 422.
 
-For each: wall time and throughput seen by the client, and the server's peak RSS growth
-(VmHWM from /proc/<pid>/status; the high-water mark is reset to the current RSS through
-/proc/<pid>/clear_refs just before the upload, so growth is the upload's own). The baseline
-is `cp` of the same file on the same disk, with and without an fsync (the server fsyncs).
+Per run: the client's throughput, the server's CPU time (all threads, user + system) and
+its peak RSS growth (VmHWM from /proc/<pid>/status; the high-water mark is first reset to
+the current RSS through /proc/<pid>/clear_refs, so the growth is the upload's own). The baseline is `cp` of the same
+file on the same disk, without and with an fsync (the server fsyncs before it answers), and
+the floor of any user-space receiver: read, SHA-256 and write in 1 MiB blocks, then fsync.
+Every run starts after `sync`, so earlier writeback is not billed to it; medians are shown.
 
-    python bench/upload.py                    # 1 GiB
-    python bench/upload.py --size-mib 256 --random
+    python bench/upload.py                      # 1 GiB, 3 runs each
+    python bench/upload.py --size-mib 256 --repeat 5 --random --pin
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,8 @@ MiB = 1024 * 1024
 PASSWORD = "correct horse battery"
 FPS = 30
 CHUNK = 64 * MiB
+#: CPU pinning commands (empty: none), set from `--pin`.
+PIN: dict[str, list[str]] = {"server": [], "client": []}
 
 
 def make_video(path: Path, size: int, width: int = 1280, height: int = 720) -> float:
@@ -85,7 +91,7 @@ def make_video(path: Path, size: int, width: int = 1280, height: int = 720) -> f
 def server(workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     log = (workdir / "server.log").open("wb")
-    command = ["taskset", "-c", "0", *tiktimer_command(), "serve", "--port", str(port)]
+    command = [*PIN["server"], *tiktimer_command(), "serve", "--port", str(port)]
     process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -109,6 +115,12 @@ def memory_kib(pid: int) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", status, re.M)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> bool:
     """Make VmHWM equal the current RSS (Linux 4.0+; our own process)."""
     try:
@@ -128,7 +140,7 @@ def login(base: str) -> dict[str, str]:
 
 def curl_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
     out = path.with_suffix(".response.json")
-    command = ["taskset", "-c", "1", "curl", "-sS", "-o", str(out), "-w", "%{http_code}"]
+    command = [*PIN["client"], "curl", "-sS", "-o", str(out), "-w", "%{http_code}"]
     command += ["-H", f"Authorization: {auth['Authorization']}", "-F", f"file=@{path}"]
     code = subprocess.run(
         [*command, f"{base}/api/v1/media"], capture_output=True, text=True, check=True
@@ -137,7 +149,8 @@ def curl_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[
 
 
 def resumable_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
-    os.sched_setaffinity(0, {1})
+    if PIN["client"]:
+        os.sched_setaffinity(0, {1})
     size = path.stat().st_size
     with httpx.Client(base_url=base, headers=auth, timeout=600) as client:
         created = client.post("/api/v1/media/uploads", headers={"Upload-Length": str(size)})
@@ -166,34 +179,33 @@ def _chunk(f: Any, length: int) -> Iterator[bytes]:
 
 
 def timed_upload(
-    label: str, pid: int, upload: Any, base: str, auth: dict[str, str], path: Path
+    pid: int, upload: Any, base: str, auth: dict[str, str], path: Path
 ) -> dict[str, Any]:
+    os.sync()  # start with no dirty pages, so writeback of earlier runs is not billed here
     size = path.stat().st_size
     before = memory_kib(pid)
     reset = reset_peak(pid)
-    baseline = memory_kib(pid)["VmHWM"]
-    started = time.monotonic()
+    baseline = memory_kib(pid)["VmHWM"] if reset else before["VmHWM"]
+    cpu, started = cpu_seconds(pid), time.monotonic()
     status, body = upload(base, auth, path)
     elapsed = time.monotonic() - started
-    after = memory_kib(pid)
-    growth = after["VmHWM"] - (baseline if reset else before["VmHWM"])
-    result = {
-        "scenario": label,
+    cpu = cpu_seconds(pid) - cpu
+    growth = memory_kib(pid)["VmHWM"] - baseline
+    if status in (200, 201):  # keep the disk from filling up across repetitions
+        httpx.delete(f"{base}/api/v1/media/{body['id']}", headers=auth).raise_for_status()
+    return {
         "status": status,
-        "seconds": round(elapsed, 2),
-        "MiB/s": round(size / MiB / elapsed, 1),
-        "rss_before_MiB": round(before["VmRSS"] / 1024, 1),
-        "peak_growth_MiB": round(growth / 1024, 1),
-        "hwm_reset": reset,
-        "verdict": body.get("verdict"),
-        "detail": body.get("detail"),
+        "MiB/s": size / MiB / elapsed,
+        "server_cpu_s_per_GiB": cpu * 1024 * MiB / size,
+        "rss_MiB": before["VmRSS"] / 1024,
+        "peak_growth_MiB": growth / 1024,
+        "verdict_ok": (body.get("verdict") or {}).get("ok"),
     }
-    print(json.dumps(result))
-    return result
 
 
 def copy_speed(path: Path, fsync: bool) -> float:
     target = path.with_suffix(".copy")
+    os.sync()
     started = time.monotonic()
     subprocess.run(["cp", str(path), str(target)], check=True)
     if fsync:
@@ -203,45 +215,97 @@ def copy_speed(path: Path, fsync: bool) -> float:
     return path.stat().st_size / MiB / elapsed
 
 
+def python_copy_speed(path: Path) -> float:
+    """What any user-space receiver must at least do: read, SHA-256, write, fsync."""
+    target = path.with_suffix(".copy")
+    os.sync()
+    started = time.monotonic()
+    hasher = hashlib.sha256()
+    with path.open("rb") as src, target.open("wb") as dst:
+        while block := src.read(MiB):
+            hasher.update(block)
+            dst.write(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+    elapsed = time.monotonic() - started
+    target.unlink()
+    return path.stat().st_size / MiB / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median)")
+    parser.add_argument("--pin", action="store_true", help="server on core 0, client on 1")
     parser.add_argument("--random", action="store_true", help="also upload random bytes (422)")
     args = parser.parse_args()
+    if args.pin:
+        PIN.update(server=["taskset", "-c", "0"], client=["taskset", "-c", "1"])
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="tiktimer-upload-bench-") as tmp:
         workdir = Path(tmp)
         video = workdir / "video.mp4"
-        print(f"making a {args.size_mib} MiB MP4: {make_video(video, size):.1f} s")
+        print(f"made a {args.size_mib} MiB H.264 MP4 in {make_video(video, size):.1f} s")
+        noise = workdir / "noise.bin"
+        if args.random:
+            _random_file(noise, size)
         env = clean_env(
             SECRET_KEY="b" * 40,
             TIKTIMER_DATA_DIR=str(workdir / "data"),
             TIKTIMER_LOG_LEVEL="WARNING",
         )
+        runs: dict[str, list[dict[str, Any]]] = {}
         with server(workdir, env) as (base, pid):
             auth = login(base)
             warm = workdir / "warm.mp4"
             make_video(warm, MiB)
             curl_upload(base, auth, warm)  # imports, thread pools, first probe
-            timed_upload("POST /api/v1/media (curl)", pid, curl_upload, base, auth, video)
-            other = workdir / "video-2.mp4"  # other bytes, or dedupe would skip the work
-            shutil.copyfile(video, other)
-            _append_free_box(other)
-            label = "resumable, 64 MiB PATCHes (httpx)"
-            timed_upload(label, pid, resumable_upload, base, auth, other)
-            other.unlink()
-            if args.random:
-                noise = workdir / "noise.bin"
-                _random_file(noise, size)
-                timed_upload("random bytes -> 422 (curl)", pid, curl_upload, base, auth, noise)
-                noise.unlink()
-        for fsync in (False, True):
-            label = "cp + sync" if fsync else "cp"
-            print(json.dumps({"scenario": label, "MiB/s": round(copy_speed(video, fsync), 1)}))
+            for _ in range(args.repeat):
+                for label, upload, path in _scenarios(video, noise, args.random):
+                    _append_free_box(video)  # new bytes each run, or dedupe skips the work
+                    result = timed_upload(pid, upload, base, auth, path)
+                    runs.setdefault(label, []).append(result)
+                    print(json.dumps({"scenario": label, **_rounded(result)}))
+                baselines = (
+                    ("cp", lambda: copy_speed(video, False)),
+                    ("cp + sync", lambda: copy_speed(video, True)),
+                    ("python read + sha256 + write + fsync", lambda: python_copy_speed(video)),
+                )
+                for label, measure in baselines:
+                    result = {"MiB/s": measure()}
+                    runs.setdefault(label, []).append(result)
+                    print(json.dumps({"scenario": label, **_rounded(result)}))
+        _summary(runs)
+
+
+def _scenarios(video: Path, noise: Path, random: bool) -> list[tuple[str, Any, Path]]:
+    scenarios = [
+        ("POST /api/v1/media (curl -F)", curl_upload, video),
+        ("resumable: 64 MiB PATCHes + complete (httpx)", resumable_upload, video),
+    ]
+    if random:
+        scenarios.append(("random bytes, ends in 422 (curl -F)", curl_upload, noise))
+    return scenarios
+
+
+def _rounded(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}
+
+
+def _summary(runs: dict[str, list[dict[str, Any]]]) -> None:
+    print("\nmedian of", len(next(iter(runs.values()))), "runs")
+    for label, results in runs.items():
+        speed = statistics.median(r["MiB/s"] for r in results)
+        line = f"  {label:48} {speed:7.0f} MiB/s"
+        if "peak_growth_MiB" in results[0]:
+            peak = max(r["peak_growth_MiB"] for r in results)
+            cpu = statistics.median(r["server_cpu_s_per_GiB"] for r in results)
+            line += f"   peak RSS growth (max) {peak:5.1f} MiB   server CPU {cpu:4.2f} s/GiB"
+        print(line)
 
 
 def _append_free_box(path: Path) -> None:
-    """Change the bytes (so no dedupe) without breaking the MP4: pad with a `free` box."""
+    """Change the bytes without breaking the MP4: append a small `free` box."""
     with path.open("ab") as f:
         f.write((16).to_bytes(4, "big") + b"free" + os.urandom(8))
 

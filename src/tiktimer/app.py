@@ -25,12 +25,21 @@ from tiktimer.health.endpoints import router as health_router
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.passwords import PasswordHashing
 from tiktimer.logging import configure_logging, install_request_id_filter
+from tiktimer.media.components import build_media
+from tiktimer.media.endpoints import router as media_router
 from tiktimer.middleware import RequestIdMiddleware
 from tiktimer.platforms.tiktok.connection import SANDBOX_MOUNT, build_tiktok
 from tiktimer.posts.endpoints import router as posts_router
 from tiktimer.posts.service import PostService
+from tiktimer.publishing.components import build_publishing
+from tiktimer.publishing.endpoints import router as publishing_router
+from tiktimer.publishing.public_media import router as public_media_router
+from tiktimer.scheduler.components import build_scheduler
+from tiktimer.scheduler.endpoints import router as scheduler_router
 from tiktimer.users.endpoints import router as users_router
 from tiktimer.users.service import UserService
+from tiktimer.webhooks.endpoints import WebhookSettings
+from tiktimer.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("tiktimer")
 
@@ -67,7 +76,11 @@ def create_app(
         state.access_tokens = access
         state.auth_service = auth
         state.user_service = UserService(passwords, auth)
-        state.post_service = PostService()
+        media = build_media(settings, state.read_engine)
+        state.media = media
+        state.storage = media.storage
+        state.upload_sessions = media.uploads
+        state.media_service = media.service
         state.tiktok = tiktok.client
         state.cipher = cipher
         state.account_tokens = AccountTokens(state.sessionmaker, cipher, tiktok.client)
@@ -75,22 +88,54 @@ def create_app(
             tiktok.client, cipher, sandbox=settings.sandbox_enabled
         )
         state.account_service = AccountService(tiktok.client, cipher)
+        scheduler = build_scheduler(settings, engine)
+        state.scheduler = scheduler
+        state.post_queue = scheduler.queue
+        state.pacer = scheduler.pacer
+        state.due_signal = scheduler.due_signal
+        state.health_extras = [
+            *getattr(state, "health_extras", ()),
+            scheduler.health(state.read_engine),
+        ]
+        publishing = build_publishing(
+            settings,
+            sessionmaker=state.sessionmaker,
+            client=tiktok.client,
+            tokens=state.account_tokens,
+            storage=media.storage,
+            pacer=scheduler.pacer,
+        )
+        state.publishing = publishing
+        state.media_url_signer = publishing.media_urls
+        state.post_service = PostService(publishing.validator, due_signal=scheduler.due_signal)
+        state.webhook_settings = WebhookSettings(
+            tiktok.client.client_key, tiktok.client_secret, settings.webhook_tolerance_seconds
+        )
         if settings.sandbox_enabled:
             log.info(
                 "app.sandbox TikTok sandbox emulator at %s%s: no real TikTok is contacted",
                 settings.public_base_url,
                 SANDBOX_MOUNT,
             )
+        if settings.run_scheduler:
+            scheduler.start_in_process(
+                publisher_factory=publishing.publisher, accounts=state.account_tokens
+            )
         log.info(
-            "app.started database=%s sandbox=%s", engine.dialect.name, settings.sandbox_enabled
+            "app.started database=%s sandbox=%s scheduler=%s",
+            engine.dialect.name,
+            settings.sandbox_enabled,
+            "in-process" if settings.run_scheduler else "off (dedicated workers)",
         )
         try:
             yield
         finally:
+            await scheduler.aclose()
             passwords.close()
             await tiktok.client.aclose()
             if tiktok.sandbox_app is not None:
                 await tiktok.sandbox_app.state.emulator.aclose()
+            await media.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -102,7 +147,18 @@ def create_app(
     app.state.settings = settings
     exception_handlers.install(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, auth_router, users_router, posts_router, accounts_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        posts_router,
+        accounts_router,
+        media_router,
+        publishing_router,
+        public_media_router,
+        webhooks_router,
+        scheduler_router,
+    ):
         app.include_router(router)
     if tiktok.sandbox_app is not None:
         app.mount(SANDBOX_MOUNT, tiktok.sandbox_app)

@@ -19,6 +19,8 @@ keys_app = typer.Typer(help="Encryption keys for TikTok tokens at rest.", no_arg
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+media_app = typer.Typer(help="Uploaded media.", no_args_is_help=True)
+app.add_typer(media_app, name="media")
 
 T = TypeVar("T")
 
@@ -106,6 +108,26 @@ def serve(
         proxy_headers=True,
         server_header=False,
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=1000, help="Posts in flight at once [TIKTIMER_WORKER_CONCURRENCY]"),
+    ] = None,
+    migrate: Annotated[
+        bool | None, typer.Option("--migrate/--no-migrate", help="Upgrade the schema first")
+    ] = None,
+) -> None:
+    """Run a dispatcher only: publish due posts until SIGTERM (then finish or hand back)."""
+    from tiktimer.logging import configure_logging
+    from tiktimer.scheduler.worker import run_worker
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    prepare_database(settings, migrate=migrate)
+    run_async(lambda: run_worker(settings, concurrency))
 
 
 @db_app.command("upgrade")
@@ -229,6 +251,34 @@ def keys_rotate() -> None:
         )
         raise typer.Exit(1) from None
     typer.echo(f"re-encrypted {changed} stored secrets with the first key")
+
+
+@media_app.command("gc")
+def media_gc() -> None:
+    """Delete media past retention (unused, or of long-published posts) and stale uploads."""
+    from tiktimer.db.engine import create_engine, create_sessionmaker
+    from tiktimer.db.read import autocommit_engine
+    from tiktimer.kit.time import utc_now
+    from tiktimer.media.components import build_media
+    from tiktimer.media.retention import GcReport, describe
+
+    settings = settings_or_exit()
+    prepare_database(settings, migrate=None)
+
+    async def run() -> GcReport:
+        engine = create_engine(settings.database_url)
+        media = build_media(settings, autocommit_engine(engine))
+        try:
+            return await media.gc(create_sessionmaker(engine), utc_now())
+        finally:
+            await media.aclose()
+            await engine.dispose()
+
+    report = run_async(run)
+    for line in describe(report):
+        typer.echo(line)
+    if report.leaked:
+        raise typer.Exit(1)
 
 
 @app.command()

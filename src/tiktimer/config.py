@@ -97,6 +97,28 @@ class Settings(BaseSettings):
     tiktok_sandbox: bool | None = Field(None, validation_alias=_env("TIKTIMER_SANDBOX"))
     token_keys_raw: SecretStr | None = Field(None, validation_alias=_env("TIKTIMER_TOKEN_KEYS"))
 
+    # Publishing to TikTok
+    media_public_url: str | None = Field(None, validation_alias=_env("TIKTIMER_MEDIA_PUBLIC_URL"))
+    media_url_ttl_seconds: int = Field(
+        7200, ge=600, le=7 * 24 * 3600, validation_alias=_env("TIKTIMER_MEDIA_URL_TTL_SECONDS")
+    )
+    creator_info_cache_seconds: float = Field(
+        60, ge=0, le=600, validation_alias=_env("TIKTIMER_CREATOR_INFO_CACHE_SECONDS")
+    )
+    tiktok_daily_post_cap: int = Field(
+        15, ge=1, le=1000, validation_alias=_env("TIKTIMER_TIKTOK_DAILY_POST_CAP")
+    )
+    tiktok_pending_share_cap: int = Field(
+        5, ge=1, le=1000, validation_alias=_env("TIKTIMER_TIKTOK_PENDING_SHARE_CAP")
+    )
+    status_poll_give_up_minutes: int = Field(
+        30, ge=1, le=7 * 24 * 60, validation_alias=_env("TIKTIMER_STATUS_POLL_GIVE_UP_MINUTES")
+    )
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, le=3600, validation_alias=_env("TIKTIMER_WEBHOOK_TOLERANCE_SECONDS")
+    )
+    sandbox_webhooks: bool = Field(False, validation_alias=_env("TIKTIMER_SANDBOX_WEBHOOKS"))
+
     # Media
     storage: Literal["local", "s3"] = Field("local", validation_alias=_env("TIKTIMER_STORAGE"))
     s3_bucket: str | None = Field(None, validation_alias=_env("TIKTIMER_S3_BUCKET"))
@@ -121,8 +143,50 @@ class Settings(BaseSettings):
         60, ge=1, le=24 * 60, validation_alias=_env("TIKTIMER_MEDIA_GC_INTERVAL_MINUTES")
     )
 
-    # Scheduler
+    # Scheduler (README "Scheduler and workers")
     run_scheduler: bool = Field(True, validation_alias=_env("TIKTIMER_RUN_SCHEDULER"))
+    worker_concurrency: int = Field(
+        20, ge=1, le=1000, validation_alias=_env("TIKTIMER_WORKER_CONCURRENCY")
+    )
+    scheduler_poll_seconds: float = Field(
+        1.0, gt=0, le=60, validation_alias=_env("TIKTIMER_SCHEDULER_POLL_SECONDS")
+    )
+    scheduler_batch_size: int = Field(
+        25, ge=1, le=500, validation_alias=_env("TIKTIMER_SCHEDULER_BATCH_SIZE")
+    )
+    scheduler_lease_seconds: float = Field(
+        60, ge=5, le=3600, validation_alias=_env("TIKTIMER_SCHEDULER_LEASE_SECONDS")
+    )
+    scheduler_heartbeat_seconds: float = Field(
+        5, gt=0, le=300, validation_alias=_env("TIKTIMER_SCHEDULER_HEARTBEAT_SECONDS")
+    )
+    scheduler_shutdown_grace_seconds: float = Field(
+        20, ge=0, le=3600, validation_alias=_env("TIKTIMER_SCHEDULER_SHUTDOWN_GRACE_SECONDS")
+    )
+    publish_max_attempts: int = Field(
+        5, ge=1, le=100, validation_alias=_env("TIKTIMER_PUBLISH_MAX_ATTEMPTS")
+    )
+    publish_retry_base_seconds: float = Field(
+        30, ge=0, le=3600, validation_alias=_env("TIKTIMER_PUBLISH_RETRY_BASE_SECONDS")
+    )
+    publish_retry_cap_seconds: float = Field(
+        1800, ge=0, le=86400, validation_alias=_env("TIKTIMER_PUBLISH_RETRY_CAP_SECONDS")
+    )
+    status_poll_first_seconds: float = Field(
+        2, gt=0, le=600, validation_alias=_env("TIKTIMER_STATUS_POLL_FIRST_SECONDS")
+    )
+    status_poll_max_seconds: float = Field(
+        30, gt=0, le=3600, validation_alias=_env("TIKTIMER_STATUS_POLL_MAX_SECONDS")
+    )
+    rate_limit_window_seconds: float = Field(
+        61, gt=0, le=3600, validation_alias=_env("TIKTIMER_RATE_LIMIT_WINDOW_SECONDS")
+    )
+    rate_limit_init: int = Field(6, ge=1, validation_alias=_env("TIKTIMER_RATE_LIMIT_INIT"))
+    rate_limit_status: int = Field(30, ge=1, validation_alias=_env("TIKTIMER_RATE_LIMIT_STATUS"))
+    rate_limit_creator_info: int = Field(
+        20, ge=1, validation_alias=_env("TIKTIMER_RATE_LIMIT_CREATOR_INFO")
+    )
+    redis_url: SecretStr | None = Field(None, validation_alias=_env("TIKTIMER_REDIS_URL"))
 
     @field_validator("secret_key")
     @classmethod
@@ -188,6 +252,11 @@ class Settings(BaseSettings):
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
         return f"http://{host}:{self.port}"
+
+    @property
+    def media_public_base_url(self) -> str:
+        """Where TikTok fetches photo-post images from (PULL_FROM_URL needs https)."""
+        return (self.media_public_url or self.public_base_url).rstrip("/")
 
     @property
     def redirect_uri(self) -> str:

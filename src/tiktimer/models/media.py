@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiktimer.db.base import Model
@@ -14,7 +14,18 @@ from tiktimer.kit.time import utc_now
 
 class Media(Model):
     __tablename__ = "media"
-    __table_args__ = (Index("ix_media_user_sha256", "user_id", "sha256"),)
+    __table_args__ = (
+        # One ready copy of a file per owner (uploading the same bytes returns it); also the
+        # index of that lookup. Deleted rows keep their hash and do not count.
+        Index(
+            "uq_media_user_sha256_ready",
+            "user_id",
+            "sha256",
+            unique=True,
+            postgresql_where=text("status = 'ready'"),
+            sqlite_where=text("status = 'ready'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -20,6 +20,9 @@ class PostStatus(enum.StrEnum):
     published = "published"
     failed = "failed"
     cancelled = "cancelled"
+    # Polling gave up before TikTok said published or failed: honest, and a late webhook
+    # can still settle it (see tiktimer.publishing.outcomes).
+    unconfirmed = "unconfirmed"
 
 
 class Post(Timestamped, Model):
@@ -46,10 +49,11 @@ class Post(Timestamped, Model):
     # TikTok post settings (shared/tiktok-api.md §4.2, §8.3)
     post_mode: Mapped[str] = mapped_column(String(16), default="direct")  # direct | inbox
     media_type: Mapped[str] = mapped_column(String(16), default="video")  # video | photo
-    privacy_level: Mapped[str | None] = mapped_column(String(64))
-    allow_comment: Mapped[bool] = mapped_column(default=True)
-    allow_duet: Mapped[bool] = mapped_column(default=True)
-    allow_stitch: Mapped[bool] = mapped_column(default=True)
+    # Private and with interactions off unless the user chooses otherwise (TikTok UX, §8.3).
+    privacy_level: Mapped[str | None] = mapped_column(String(64), default="SELF_ONLY")
+    allow_comment: Mapped[bool] = mapped_column(default=False)
+    allow_duet: Mapped[bool] = mapped_column(default=False)
+    allow_stitch: Mapped[bool] = mapped_column(default=False)
     video_cover_timestamp_ms: Mapped[int | None] = mapped_column(Integer)
     photo_cover_index: Mapped[int | None] = mapped_column(Integer)
     brand_organic_toggle: Mapped[bool] = mapped_column(default=False)
@@ -65,6 +69,7 @@ class Post(Timestamped, Model):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
     publish_stage: Mapped[str | None] = mapped_column(String(32))
+    publish_stage_at: Mapped[datetime | None]  # when publish_stage last changed
     published_at: Mapped[datetime | None]
     platform_publish_id: Mapped[str | None] = mapped_column(String(128), index=True)
     platform_post_id: Mapped[str | None] = mapped_column(String(64))

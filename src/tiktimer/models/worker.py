@@ -18,6 +18,7 @@ class WorkerHeartbeat(Model):
     hostname: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int]
     concurrency: Mapped[int]
+    in_flight: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -90,5 +90,10 @@ class PostRead(Schema):
     platform_status: str | None
     platform_fail_reason: str | None
     platform_post_ids: list[str]
+    platform_log_ids: list[str] = Field(description="TikTok's log ids, for TikTok support")
+    validation: dict[str, Any] = Field(
+        description="The last pre-flight report: ok, errors and warnings ({field, code, "
+        "message}), needs_media, needs_account, checked_at"
+    )
     created_at: datetime
     updated_at: datetime

@@ -15,6 +15,8 @@ from tiktimer.posts import repository
 from tiktimer.posts.schemas import PostCreate, PostUpdate
 from tiktimer.publishing.preflight import CreatorLookup
 from tiktimer.publishing.validation import PostValidator
+from tiktimer.scheduler.claims import take_back_unstarted
+from tiktimer.scheduler.wakeup import DueSignal
 
 # A post in these states belongs to the publisher; clients cannot change it under it.
 LOCKED_FOR_EDIT = {PostStatus.publishing, PostStatus.published, PostStatus.unconfirmed}
@@ -52,9 +54,13 @@ def _field_error(field: str, message: str) -> list[dict[str, Any]]:
 
 
 class PostService:
-    def __init__(self, validator: PostValidator | None = None) -> None:
+    def __init__(
+        self, validator: PostValidator | None = None, *, due_signal: DueSignal | None = None
+    ) -> None:
         # Pre-flight (tiktimer.publishing): TikTok's rules checked on every create and edit.
         self.validator = validator
+        # Wakes the dispatchers when a post becomes due soon (tiktimer.scheduler.wakeup).
+        self.due_signal = due_signal
 
     async def create(
         self, session: AsyncSession, user_id: int, user_timezone: str, data: PostCreate
@@ -81,6 +87,7 @@ class PostService:
         await session.flush()
         await self._attach_media(session, user_id, post, media_ids)
         await self._validate(session, post, creator, enforce=not data.draft)
+        await self._announce(session, post)
         return post
 
     async def update(
@@ -96,9 +103,10 @@ class PostService:
             creator = await self._prefetch(user_id, data.social_account_id)
         else:
             creator = await self._prefetch(user_id, None, post_id=post_id)
-        post = await self.get_for_update(session, user_id, post_id)
+        post = await self._unclaimed(session, user_id, post_id)
         if post.status in LOCKED_FOR_EDIT:
             raise Conflict(f"Post is {post.status} and can no longer be edited")
+        was_scheduled = post.status == PostStatus.scheduled
         if "social_account_id" in fields:
             post.social_account_id = await self._owned_account(
                 session, user_id, data.social_account_id
@@ -120,17 +128,19 @@ class PostService:
             await self._attach_media(session, user_id, post, data.media_ids)
         await session.flush()
         await self._validate(session, post, creator, enforce=post.status == PostStatus.scheduled)
+        if data.scheduled_time is not None or not was_scheduled:
+            await self._announce(session, post)
         return post
 
     async def delete(self, session: AsyncSession, user_id: int, post_id: int) -> None:
-        post = await self.get_for_update(session, user_id, post_id)
+        post = await self._unclaimed(session, user_id, post_id)
         if post.status in LOCKED_FOR_DELETE:
             raise Conflict("Post is being published and cannot be deleted now")
         await session.delete(post)
         await session.flush()
 
     async def cancel(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
-        post = await self.get_for_update(session, user_id, post_id)
+        post = await self._unclaimed(session, user_id, post_id)
         if post.status not in (PostStatus.draft, PostStatus.scheduled, PostStatus.failed):
             raise Conflict(f"Post is {post.status} and cannot be cancelled")
         post.status = PostStatus.cancelled
@@ -143,6 +153,20 @@ class PostService:
         if post is None:
             raise NotFound("Post not found")
         return post
+
+    async def _unclaimed(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
+        """The post, taken back from a worker that claimed it but sent nothing to TikTok yet
+        (then it is `scheduled` again); a post whose publishing began stays `publishing`."""
+        post = await self.get_for_update(session, user_id, post_id)
+        if post.status == PostStatus.publishing and await take_back_unstarted(
+            session, post_id, utc_now()
+        ):
+            await session.refresh(post)
+        return post
+
+    async def _announce(self, session: AsyncSession, post: Post) -> None:
+        if self.due_signal is not None and post.status == PostStatus.scheduled:
+            await self.due_signal.post_due(session, post.scheduled_time)
 
     async def _prefetch(
         self, user_id: int, account_id: int | None, *, post_id: int | None = None

@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("hostname", sa.String(length=255), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.Column("concurrency", sa.Integer(), nullable=False),
+        sa.Column("in_flight", sa.Integer(), nullable=False),
         sa.Column("started_at", tiktimer.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", tiktimer.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("worker_id", name=op.f("pk_worker_heartbeats")),
@@ -90,7 +91,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("media", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_media_user_id"), ["user_id"], unique=False)
-        batch_op.create_index("ix_media_user_sha256", ["user_id", "sha256"], unique=False)
+        batch_op.create_index(
+            "uq_media_user_sha256_ready",
+            ["user_id", "sha256"],
+            unique=True,
+            postgresql_where=sa.text("status = 'ready'"),
+            sqlite_where=sa.text("status = 'ready'"),
+        )
 
     op.create_table(
         "oauth_states",
@@ -211,6 +218,7 @@ def upgrade() -> None:
         sa.Column("claimed_by", sa.String(length=128), nullable=True),
         sa.Column("lease_expires_at", tiktimer.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("publish_stage", sa.String(length=32), nullable=True),
+        sa.Column("publish_stage_at", tiktimer.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("published_at", tiktimer.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("platform_publish_id", sa.String(length=128), nullable=True),
         sa.Column("platform_post_id", sa.String(length=64), nullable=True),
@@ -325,7 +333,7 @@ def downgrade() -> None:
 
     op.drop_table("oauth_states")
     with op.batch_alter_table("media", schema=None) as batch_op:
-        batch_op.drop_index("ix_media_user_sha256")
+        batch_op.drop_index("uq_media_user_sha256_ready")
         batch_op.drop_index(batch_op.f("ix_media_user_id"))
 
     op.drop_table("media")

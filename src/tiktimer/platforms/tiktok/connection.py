@@ -29,6 +29,7 @@ SANDBOX_MOUNT = "/sandbox/tiktok"
 class TikTokConnection:
     client: TikTokClient
     sandbox_app: FastAPI | None
+    client_secret: str  # also the key of TikTok's webhook signatures (reference §9)
 
 
 def build_tiktok(
@@ -47,15 +48,29 @@ def build_tiktok(
             api_base=settings.tiktok_api_base,
             transport=transport,
         )
-        return TikTokConnection(client, None)
+        return TikTokConnection(client, None, settings.tiktok_client_secret.get_secret_value())
     base = settings.public_base_url + SANDBOX_MOUNT
     sandbox_client = ClientConfig(
         client_key=SANDBOX_CLIENT_KEY,
         client_secret=SANDBOX_CLIENT_SECRET,
         redirect_uris=(settings.redirect_uri,),
         check_registration_rules=False,  # loopback http redirect URIs are fine for a sandbox
+        # An audited app: a newcomer's sandbox creator (public by default) can publish at
+        # once. The unaudited rules stay covered by the emulator's own tests.
+        audited=True,
+        # Photo posts are pulled from our signed public media URLs (publishing.public_media).
+        verified_url_prefixes=(f"{settings.media_public_base_url}/api/v1/media/",),
+        allow_insecure_pull_urls=True,
     )
-    emulator = create_emulator_app(EmulatorConfig(clients=(sandbox_client,)))
+    webhook_url = f"{settings.public_base_url}/api/v1/webhooks/tiktok"
+    emulator = create_emulator_app(
+        EmulatorConfig(
+            clients=(sandbox_client,),
+            pull_transport=transport,
+            webhook_url=webhook_url if settings.sandbox_webhooks else None,
+            webhook_transport=transport,
+        )
+    )
     client = TikTokClient(
         client_key=SANDBOX_CLIENT_KEY,
         client_secret=SANDBOX_CLIENT_SECRET,
@@ -65,4 +80,4 @@ def build_tiktok(
         api_base=base,
         transport=transport,
     )
-    return TikTokConnection(client, emulator)
+    return TikTokConnection(client, emulator, SANDBOX_CLIENT_SECRET)

@@ -1,0 +1,282 @@
+"""Dispatch benchmark: N posts due in the same second, published by real worker processes.
+
+PostgreSQL: N posts (default 2,000), one per TikTok account, all due at the same second;
+W `tiktimer worker` processes (default 2) publish them to the TikTok emulator running as
+its own process at zero latency (processing_seconds 0). SQLite: the embedded setup,
+`tiktimer serve` with its in-process dispatcher, for --sqlite-posts (default 500).
+
+Printed per run: publications per second, the on-time lag of each post (the emulator's
+time of its init call minus its scheduled_time) as p50 / p99 / max, and duplicates
+(posts with more than one completed publication).
+
+    python bench/dispatch.py                         # both runs
+    python bench/dispatch.py --posts 2000 --workers 2 --concurrency 200 --skip-sqlite
+    python bench/dispatch.py --skip-postgresql --sqlite-posts 500
+
+Needs PostgreSQL at TIKTIMER_TEST_PG_URL (default postgres@127.0.0.1:5432/test): a scratch
+database is created and dropped. Timings on a shared machine are noisy: run it twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
+from tests.fixtures.databases import create_pg_database, drop_pg_database, sqlite_url  # noqa: E402
+from tests.fixtures.server import free_port, tiktimer_command  # noqa: E402
+from tests.scheduler.stage import (  # noqa: E402
+    EmulatorProcess,
+    WorkerPool,
+    emulator_process,
+    seed,
+    worker_env,
+)
+
+from tiktimer.db import migrate  # noqa: E402
+from tiktimer.db.engine import create_engine  # noqa: E402
+from tiktimer.kit.time import ensure_utc, utc_now  # noqa: E402
+from tiktimer.models import Post, WorkerHeartbeat  # noqa: E402
+
+LEAD_SECONDS = 3.0
+LOG_LEVEL = ["WARNING"]
+
+
+def serve_emulator(port: int) -> None:
+    """The emulator at zero latency: no processing delay, every limit as TikTok's."""
+    import uvicorn
+
+    from tiktimer.platforms.tiktok.emulator import EmulatorConfig, create_emulator_app
+
+    config = EmulatorConfig(processing_seconds=0.0, max_recorded_requests=1_000_000)
+    uvicorn.run(create_emulator_app(config), host="127.0.0.1", port=port, log_level="warning")
+
+
+EMULATOR_COMMAND = [sys.executable, str(Path(__file__).resolve()), "serve-emulator"]
+
+
+@dataclass
+class Figures:
+    label: str
+    posts: int
+    published: int
+    seconds: float
+    lags: list[float]
+    duplicates: int
+    incomplete: int
+
+    def show(self) -> None:
+        lags = sorted(self.lags)
+        p50 = statistics.median(lags) if lags else float("nan")
+        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else float("nan")
+        print(
+            f"{self.label}: {self.published}/{self.posts} published in {self.seconds:.1f}s "
+            f"= {self.published / self.seconds:.0f} publications/s; "
+            f"init lag p50 {p50:.3f}s p99 {p99:.3f}s max {max(lags, default=float('nan')):.3f}s; "
+            f"initiated {len(lags)}; duplicates {self.duplicates}; not published {self.incomplete}"
+        )
+
+
+async def _scalar(url: str, statement: Any) -> Any:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(statement)).scalar()
+    finally:
+        await engine.dispose()
+
+
+async def _execute(url: str, statement: Any) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+def _wait(condition: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not reached within {seconds}s")
+        time.sleep(0.2)
+
+
+def _make_due(url: str) -> datetime:
+    """Every post due at the same whole second, a moment from now."""
+    due = (utc_now() + timedelta(seconds=LEAD_SECONDS)).replace(microsecond=0)
+    asyncio.run(_execute(url, update(Post).values(scheduled_time=due)))
+    return due
+
+
+def _measure(
+    label: str, url: str, emulator: EmulatorProcess, captions: dict[int, str], due: datetime
+) -> Figures:
+    total = len(captions)
+
+    def published() -> int:
+        return int(
+            asyncio.run(_scalar(url, select(func.count()).where(Post.status == "published")))
+        )
+
+    try:
+        _wait(lambda: published() >= total, 300, f"{label}: all published")
+    except RuntimeError as exc:
+        print(exc)
+    last = asyncio.run(_scalar(url, select(func.max(Post.published_at))))
+    seconds = (ensure_utc(last) - due).total_seconds() if last else float("nan")
+    records = emulator.publications()
+    wanted = set(captions.values())
+    mine = [r for r in records if r["caption"] in wanted]
+    first_init: dict[str, datetime] = {}
+    for record in mine:
+        at = datetime.fromisoformat(record["created_at"])
+        caption = record["caption"]
+        if caption not in first_init or at < first_init[caption]:
+            first_init[caption] = at
+    lags = [(at - due).total_seconds() for at in first_init.values()]
+    completed = Counter(r["caption"] for r in mine if r["status"] == "PUBLISH_COMPLETE")
+    duplicates = sum(1 for n in completed.values() if n > 1)
+    count = published()
+    return Figures(label, total, count, seconds, lags, duplicates, total - count)
+
+
+def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) -> Figures:
+    url = create_pg_database("tiktimer_bench")
+    try:
+        migrate.upgrade(url)
+        keys = Fernet.generate_key().decode()
+        data_dir = workdir / "pg-data"
+        data_dir.mkdir()
+        with emulator_process(workdir, EMULATOR_COMMAND) as emulator:
+            seeded = asyncio.run(
+                seed(
+                    url,
+                    data_dir,
+                    keys,
+                    emulator,
+                    accounts=posts,
+                    posts_per_account=1,
+                    due_at=utc_now() + timedelta(hours=1),
+                    prefix="bench",
+                )
+            )
+            env = worker_env(url, data_dir, keys, emulator, TIKTIMER_LOG_LEVEL=LOG_LEVEL[0])
+            pool = WorkerPool(workdir, env, concurrency=concurrency)
+            try:
+                for slot in range(workers):
+                    pool.start(slot)
+
+                def beating() -> bool:
+                    count = asyncio.run(
+                        _scalar(url, select(func.count()).select_from(WorkerHeartbeat))
+                    )
+                    return int(count) >= workers
+
+                _wait(beating, 60, "workers up")
+                due = _make_due(url)
+                return _measure(
+                    f"PostgreSQL, {workers} workers x {concurrency}",
+                    url,
+                    emulator,
+                    seeded.captions,
+                    due,
+                )
+            finally:
+                pool.stop_all()
+    finally:
+        drop_pg_database(url)
+
+
+def run_sqlite(posts: int, concurrency: int, workdir: Path) -> Figures:
+    data_dir = workdir / "sqlite-data"
+    data_dir.mkdir()
+    url = sqlite_url(data_dir)
+    migrate.upgrade(url)
+    keys = Fernet.generate_key().decode()
+    with emulator_process(workdir, EMULATOR_COMMAND) as emulator:
+        seeded = asyncio.run(
+            seed(
+                url,
+                data_dir,
+                keys,
+                emulator,
+                accounts=posts,
+                posts_per_account=1,
+                due_at=utc_now() + timedelta(hours=1),
+                prefix="lite",
+            )
+        )
+        port = free_port()
+        env = worker_env(url, data_dir, keys, emulator, TIKTIMER_LOG_LEVEL=LOG_LEVEL[0])
+        env["TIKTIMER_RUN_SCHEDULER"] = "true"
+        env["TIKTIMER_WORKER_CONCURRENCY"] = str(concurrency)
+        with (workdir / "serve.log").open("wb") as log:
+            server = subprocess.Popen(
+                [*tiktimer_command(), "serve", "--port", str(port), "--no-access-log"],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait(lambda: _healthy(f"http://127.0.0.1:{port}/health"), 60, "tiktimer serve up")
+            due = _make_due(url)
+            label = f"SQLite, in-process dispatcher x {concurrency}"
+            return _measure(label, url, emulator, seeded.captions, due)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        body = httpx.get(url, timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return bool(body.get("scheduler", {}).get("alive_workers"))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve-emulator":
+        serve_emulator(int(sys.argv[sys.argv.index("--port") + 1]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--sqlite-posts", type=int, default=500)
+    parser.add_argument("--sqlite-concurrency", type=int, default=100)
+    parser.add_argument("--skip-postgresql", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", help="directory for the processes' logs (kept)")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args()
+    LOG_LEVEL[0] = args.log_level
+    with tempfile.TemporaryDirectory(prefix="tiktimer-bench-") as tmp:
+        workdir = Path(args.keep) if args.keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        if not args.skip_postgresql:
+            run_postgresql(args.posts, args.workers, args.concurrency, workdir).show()
+        if not args.skip_sqlite:
+            run_sqlite(args.sqlite_posts, args.sqlite_concurrency, workdir).show()
+
+
+if __name__ == "__main__":
+    main()

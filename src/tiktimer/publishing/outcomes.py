@@ -1,0 +1,174 @@
+"""The one guarded write that settles a publishing post: polling and webhooks both use it.
+
+A post moves from `publishing` (or `unconfirmed`, when polling gave up; or `failed` with
+`last_error_code = 'not_confirmed'`, should the scheduler record a give-up that way) to its
+terminal state in a single `UPDATE … WHERE id = :id AND status IN ('publishing', …)`.
+Whichever of the status poll and TikTok's webhook gets there first wins; the other finds
+no row to update and does nothing (`apply_outcome` returns False). Later facts about a post
+that is already published (its public post id, an inbox draft the creator posted) only
+enrich it and never change its status.
+
+Callers own the transaction: these functions execute and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.kit.time import utc_now
+from tiktimer.models import Post, PostAttempt, PostStatus
+from tiktimer.platforms.tiktok.schemas import PublishStatusValue
+from tiktimer.publishing.base import OutcomeState, PublishOutcome
+
+#: States a poll or webhook may settle. `unconfirmed` stays open to late news.
+SETTLEABLE = (PostStatus.publishing, PostStatus.unconfirmed)
+NOT_CONFIRMED_CODE = "not_confirmed"
+MAX_LOG_IDS = 20
+
+
+async def apply_outcome(
+    session: AsyncSession,
+    post_id: int,
+    outcome: PublishOutcome,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Settle the post with `outcome`; True if this call did it, False if it was settled
+    already (or the outcome is still `processing`, which only records TikTok's status)."""
+    if outcome.state is OutcomeState.processing:
+        values = {"platform_status": outcome.platform_status}
+        await _update(session, post_id, Post.status == PostStatus.publishing, values)
+        return False
+    now = now or utc_now()
+    values = _terminal_values(outcome, now)
+    settled = await _update(session, post_id, _settleable(), values)
+    if settled:
+        await _close_running_attempts(session, post_id, outcome, now)
+    if settled and outcome.log_id:
+        # Read after the guarded update, which already holds the row (and SQLite's write
+        # lock): reading first could race the other side's commit.
+        ids = await _with_log_id(session, post_id, outcome.log_id)
+        await _update(session, post_id, Post.status == values["status"], {"platform_log_ids": ids})
+    return settled
+
+
+async def mark_unconfirmed(session: AsyncSession, post_id: int, message: str) -> bool:
+    """Polling gave up: say so honestly instead of guessing published or failed."""
+    values = {
+        "status": PostStatus.unconfirmed,
+        "last_error": message,
+        "last_error_code": NOT_CONFIRMED_CODE,
+    }
+    return await _update(session, post_id, Post.status == PostStatus.publishing, values)
+
+
+async def add_public_post_ids(session: AsyncSession, post_id: int, ids: Sequence[str]) -> bool:
+    """TikTok made a published post public (its id arrives after moderation)."""
+    published = Post.status == PostStatus.published
+    current = await session.scalar(
+        select(Post.platform_post_ids).where(Post.id == post_id, published)
+    )
+    if current is None:
+        return False
+    merged = list(dict.fromkeys([*current, *ids]))
+    if merged == list(current):
+        return False
+    values = {"platform_post_ids": merged, "platform_post_id": merged[0]}
+    return await _update(session, post_id, published, values)
+
+
+async def note_platform_status(session: AsyncSession, post_id: int, platform_status: str) -> bool:
+    """A published post's later news (an inbox draft posted, a post no longer public)."""
+    values = {"platform_status": platform_status}
+    return await _update(session, post_id, Post.status == PostStatus.published, values)
+
+
+async def post_for_publish_id(session: AsyncSession, publish_id: str) -> tuple[int, str] | None:
+    """(post id, status) of the post TikTok knows as `publish_id`."""
+    row = (
+        await session.execute(
+            select(Post.id, Post.status).where(Post.platform_publish_id == publish_id)
+        )
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def _settleable() -> ColumnElement[bool]:
+    """`publishing`, `unconfirmed`, or a post failed only for want of TikTok's answer."""
+    return or_(
+        Post.status.in_([str(s) for s in SETTLEABLE]),
+        and_(Post.status == PostStatus.failed, Post.last_error_code == NOT_CONFIRMED_CODE),
+    )
+
+
+async def _close_running_attempts(
+    session: AsyncSession, post_id: int, outcome: PublishOutcome, now: datetime
+) -> None:
+    """A webhook can settle a post while the scheduler waits to check it: its running
+    attempt ends with the same verdict (the scheduler's own settle writes it again)."""
+    await session.execute(
+        update(PostAttempt)
+        .where(PostAttempt.post_id == post_id, PostAttempt.outcome == "running")
+        .values(
+            outcome=str(outcome.state),
+            finished_at=now,
+            error_code=outcome.fail_reason,
+            error_message=outcome.message,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _terminal_values(outcome: PublishOutcome, now: datetime) -> dict[str, Any]:
+    # A settled post is nobody's job any more: the scheduler's claim goes with it.
+    released = {
+        "claimed_by": None,
+        "lease_expires_at": None,
+        "publish_stage": None,
+        "publish_stage_at": None,
+        "next_attempt_at": None,
+    }
+    if outcome.state is OutcomeState.failed:
+        return released | {
+            "status": PostStatus.failed,
+            "platform_status": outcome.platform_status or PublishStatusValue.FAILED.value,
+            "platform_fail_reason": outcome.fail_reason,
+            "last_error": outcome.message,
+            "last_error_code": outcome.fail_reason,
+        }
+    inbox = outcome.state is OutcomeState.in_inbox
+    default_status = PublishStatusValue.SEND_TO_USER_INBOX if inbox else "PUBLISH_COMPLETE"
+    return released | {
+        "status": PostStatus.published,
+        "published_at": now,
+        "platform_status": outcome.platform_status or str(default_status),
+        "platform_post_ids": list(outcome.post_ids),
+        "platform_post_id": outcome.post_ids[0] if outcome.post_ids else None,
+        "platform_fail_reason": None,
+        "last_error": None,
+        "last_error_code": None,
+    }
+
+
+async def _with_log_id(session: AsyncSession, post_id: int, log_id: str) -> list[str]:
+    current = await session.scalar(select(Post.platform_log_ids).where(Post.id == post_id))
+    ids = [*(current or []), log_id]
+    return list(dict.fromkeys(ids))[-MAX_LOG_IDS:]
+
+
+async def _update(
+    session: AsyncSession, post_id: int, guard: ColumnElement[bool], values: dict[str, Any]
+) -> bool:
+    statement = (
+        update(Post)
+        .where(Post.id == post_id, guard)
+        .values(**values, updated_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount == 1

@@ -1,0 +1,132 @@
+"""Pre-flight for posts being created or edited, and for `POST /api/v1/tiktok/posts/validate`.
+
+The TikTok call (creator_info) happens in `prefetch`, before the request's session touches
+the database: a request then never holds a transaction, or two pooled connections, while
+it waits for TikTok. `check` runs afterwards inside the request's session, stores the
+report on the post (`validation`) and refuses a scheduled post that TikTok would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tiktimer.accounts.service import DIRECT_POST_SCOPE
+from tiktimer.errors import Unprocessable
+from tiktimer.models import AccountStatus, Post, SocialAccount
+from tiktimer.publishing import facts as load
+from tiktimer.publishing.creator_info import CreatorInfoSource
+from tiktimer.publishing.preflight import (
+    CreatorLookup,
+    Facts,
+    MediaFacts,
+    PostLike,
+    PreflightReport,
+    evaluate,
+)
+
+
+class PostValidator:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        creators: CreatorInfoSource,
+        *,
+        daily_post_cap: int = 15,
+        pending_share_cap: int = 5,
+        photo_urls_https: bool = True,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.creators = creators
+        self.caps = (daily_post_cap, pending_share_cap)
+        self.photo_urls_https = photo_urls_https
+
+    async def prefetch(
+        self, user_id: int, account_id: int | None, *, post_id: int | None = None
+    ) -> CreatorLookup | None:
+        """creator_info (cached briefly) for the account a post is, or will be, posted to."""
+        async with self.sessionmaker() as session:
+            if account_id is None and post_id is not None:
+                account_id = await session.scalar(
+                    select(Post.social_account_id).where(
+                        Post.id == post_id, Post.user_id == user_id
+                    )
+                )
+            if account_id is None:
+                return None
+            account = await session.scalar(
+                select(SocialAccount).where(
+                    SocialAccount.id == account_id, SocialAccount.user_id == user_id
+                )
+            )
+        usable = account is not None and account.status == AccountStatus.active
+        if not usable or account is None or DIRECT_POST_SCOPE not in account.scopes.split(","):
+            return None  # the account checks say why; creator_info would only fail
+        return await self.creators.lookup(account.id)
+
+    async def report(
+        self,
+        session: AsyncSession,
+        post: PostLike,
+        *,
+        user_id: int,
+        account_id: int | None,
+        media: Sequence[MediaFacts],
+        at: datetime,
+        creator: CreatorLookup | None,
+        exclude_post_id: int | None = None,
+    ) -> PreflightReport:
+        account = await load.load_account(session, user_id, account_id)
+        facts = Facts(
+            account=account,
+            media=media,
+            creator=creator,
+            budget=await load.load_budget(
+                session,
+                account,
+                at=at,
+                inbox=post.post_mode == "inbox",
+                caps=self.caps,
+                exclude_post_id=exclude_post_id,
+            ),
+            photo_urls_https=self.photo_urls_https,
+        )
+        return evaluate(post, facts)
+
+    async def check(
+        self,
+        session: AsyncSession,
+        post: Post,
+        creator: CreatorLookup | None,
+        *,
+        enforce: bool,
+    ) -> PreflightReport:
+        """Judge a flushed post, store the report on it; 422 when `enforce` and TikTok
+        would refuse it (missing media or account only mark it incomplete)."""
+        media = await load.load_post_media(session, post.id)
+        report = await self.report(
+            session,
+            post,
+            user_id=post.user_id,
+            account_id=post.social_account_id,
+            media=media,
+            at=post.scheduled_time,
+            creator=creator,
+            exclude_post_id=post.id,
+        )
+        post.validation = report.as_json()
+        if enforce and report.blocking:
+            raise Unprocessable(field_errors(report))
+        return report
+
+
+def field_errors(report: PreflightReport) -> list[dict[str, Any]]:
+    """The blocking errors in FastAPI's 422 shape, one entry per reason."""
+    return [
+        {"loc": ["body", issue.field], "msg": issue.message, "type": issue.code}
+        for issue in report.blocking
+    ]

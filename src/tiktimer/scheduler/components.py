@@ -1,0 +1,68 @@
+"""The scheduler parts of the web process: queue, pacer, wake-ups, the in-process dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tiktimer.accounts.tokens import AccountTokens
+from tiktimer.config import Settings
+from tiktimer.scheduler.claims import PostQueue
+from tiktimer.scheduler.health import scheduler_health
+from tiktimer.scheduler.pacing import SlidingWindowPacer
+from tiktimer.scheduler.runtime import due_signal, pacer_for
+from tiktimer.scheduler.wakeup import DueSignal, Wakeup
+from tiktimer.scheduler.worker import InProcessScheduler, PublisherFactory
+
+
+@dataclass
+class SchedulerComponents:
+    settings: Settings
+    queue: PostQueue
+    pacer: SlidingWindowPacer
+    wakeup: Wakeup
+    due_signal: DueSignal
+    in_process: InProcessScheduler | None = field(default=None)
+
+    def health(self, read_engine: AsyncEngine) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return scheduler_health(
+            read_engine,
+            heartbeat_seconds=self.settings.scheduler_heartbeat_seconds,
+            in_process=self.settings.run_scheduler,
+        )
+
+    def start_in_process(
+        self, *, publisher_factory: PublisherFactory, accounts: AccountTokens
+    ) -> None:
+        """Run a dispatcher inside this process (`tiktimer serve` with TIKTIMER_RUN_SCHEDULER)."""
+        self.in_process = InProcessScheduler.build(
+            self.settings,
+            queue=self.queue,
+            pacer=self.pacer,
+            publisher_factory=publisher_factory,
+            accounts=accounts,
+            wakeup=self.wakeup,
+        )
+        self.in_process.start()
+
+    async def aclose(self) -> None:
+        if self.in_process is not None:
+            await self.in_process.stop()
+        await self.pacer.aclose()
+
+
+def build_scheduler(settings: Settings, engine: AsyncEngine) -> SchedulerComponents:
+    queue = PostQueue(engine)
+    wakeup = Wakeup()
+    return SchedulerComponents(
+        settings=settings,
+        queue=queue,
+        pacer=pacer_for(settings, queue),
+        wakeup=wakeup,
+        # Only an in-process dispatcher can be woken through the event; PostgreSQL
+        # workers elsewhere hear the NOTIFY.
+        due_signal=due_signal(settings, wakeup if settings.run_scheduler else None),
+    )

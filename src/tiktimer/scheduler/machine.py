@@ -1,0 +1,449 @@
+"""One post's way through publishing, persisted step by step so any crash is recoverable.
+
+    scheduled ──claim──▶ publishing:claimed ──attempt recorded──▶ publishing:initializing
+        ▲                   │ (user cancels/reschedules:       │ platform init returns
+        │                   │  safe, nothing was sent)         ▼ the publish id: stored at once
+        │                   │                        publishing:uploading
+        │ retryable error, ◀┘ rate limited                     │ upload done
+        │ backoff + jitter                                     ▼
+        └───────────────────────────────────────── publishing:confirming ──▶ published | failed
+                                                     (claim released; each status check is a
+                                                      claim of an "expired" lease)  └▶ unconfirmed
+
+Recovery is the same path as normal progress: a post whose lease expired is claimed again;
+with a publish id it is *checked* (polling TikTok's status), never initialised a second
+time; without one its interrupted attempt is closed and a new one starts. No database
+connection is held while the platform is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from tiktimer.accounts.tokens import AccountUnusable
+from tiktimer.kit.time import utc_now
+from tiktimer.publishing.base import (
+    ErrorKind,
+    OutcomeState,
+    Publisher,
+    PublishError,
+    PublishJob,
+)
+from tiktimer.publishing.polling import not_confirmed_message
+from tiktimer.scheduler.claims import AttemptOutcome, Claim, PostQueue, Stage
+from tiktimer.scheduler.events import state_changed
+from tiktimer.scheduler.pacing import SlidingWindowPacer, Slot
+from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
+
+log = logging.getLogger("tiktimer.scheduler")
+
+_ErrorHandler = Callable[[PublishError], Awaitable[None]]
+
+INIT_BUCKET = "init"
+STATUS_BUCKET = "status"
+PUBLISHING = "publishing"
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the post (expired, or the user took it back)."""
+
+
+class Accounts(Protocol):
+    """What the machine needs from `AccountTokens`."""
+
+    async def refresh(self, account_id: int) -> object: ...
+
+    async def mark_reauth_required(self, account_id: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class MachineContext:
+    queue: PostQueue
+    publisher: Publisher
+    pacer: SlidingWindowPacer
+    accounts: Accounts | None
+    retry: RetryPolicy
+    poll: PollPolicy
+    worker_id: str
+    # A post whose account must wait longer than this for a TikTok call slot goes back to
+    # the queue with that due time, instead of holding a worker slot while it waits.
+    max_pacing_wait: float = 2.0
+
+
+async def run_post(context: MachineContext, claim: Claim) -> None:
+    await PostRun(context, claim).run()
+
+
+class PostRun:
+    def __init__(self, context: MachineContext, claim: Claim) -> None:
+        self.context = context
+        self.claim = claim
+        self.post_id = claim.post_id
+        self.attempt_id: int | None = None
+        self.attempt_number = claim.attempt_count
+        self.publish_id = claim.publish_id
+        self.stage = claim.stage
+        self.init_slot: Slot | None = None
+
+    async def run(self) -> None:
+        if self.claim.publish_id is None:
+            await self._publish()
+        else:
+            await self._confirm()
+
+    # -- a new attempt -------------------------------------------------------------------
+
+    async def _publish(self) -> None:
+        claim, context = self.claim, self.context
+        block = await context.queue.account_block(claim.account_id)
+        if block is not None:
+            await self._fail("account_unusable", block)
+            return
+        if context.retry.exhausted(claim.attempt_count):
+            last = f" The last error was: {claim.last_error}" if claim.last_error else ""
+            await self._fail(
+                "attempts_exhausted", f"Gave up after {claim.attempt_count} attempts.{last}"
+            )
+            return
+        if not await self._pace_init():
+            return
+        previous = claim.previous_worker or "a worker"
+        started = await context.queue.start_attempt(
+            claim,
+            context.worker_id,
+            utc_now(),
+            interrupted=f"{previous} stopped before TikTok returned a publish id; "
+            "the attempt was started over",
+        )
+        if started is None:
+            self._lost("start")
+            return
+        self.attempt_id, self.attempt_number = started.attempt_id, started.number
+        self._moved(Stage.initializing, "attempt_started", attempt=started.number)
+        await self._start()
+
+    async def _start(self) -> None:
+        refreshed = False
+        while True:
+            try:
+                # The init slot taken in _pace_init; after a refresh the publisher paces anew.
+                with self.context.pacer.prepaid(None if refreshed else self.init_slot):
+                    await self.context.publisher.start(self._job(), self._store_publish_id)
+            except LeaseLost:
+                raise
+            except PublishError as error:
+                if error.kind is ErrorKind.refresh and not refreshed and self.publish_id is None:
+                    refreshed = True
+                    if await self._refresh_then(self._retry_or_fail):
+                        continue
+                    return
+                await self._start_failed(error)
+                return
+            except Exception as exc:  # a bug or a broken dependency: the post is never lost
+                log.exception("scheduler.publish.crashed post_id=%d", self.post_id)
+                applied = self.publish_id is not None
+                await self._start_failed(_unexpected(exc, maybe_applied=applied))
+                return
+            break
+        await self._uploaded()
+
+    async def _store_publish_id(self, publish_id: str, log_id: str | None) -> None:
+        """The publisher's `on_publish_id`: committed before the upload starts."""
+        assert self.attempt_id is not None
+        stored = await self.context.queue.store_publish_id(
+            self.post_id, self.attempt_id, self.context.worker_id, publish_id, log_id, utc_now()
+        )
+        if not stored:
+            self._lost("publish_id")
+            raise LeaseLost(f"post {self.post_id}: claim lost before the upload")
+        self.publish_id = publish_id
+        self._moved(Stage.uploading, "publish_id", publish_id=publish_id, log_id=log_id)
+
+    async def _uploaded(self) -> None:
+        now = utc_now()
+        check_at = now + timedelta(seconds=self.context.poll.first_seconds)
+        if await self.context.queue.await_verdict(
+            self.post_id, self.context.worker_id, check_at, now, uploaded=True
+        ):
+            self._moved(Stage.confirming, "uploaded")
+        else:
+            self._lost("uploaded")
+
+    async def _start_failed(self, error: PublishError) -> None:
+        if self.publish_id is not None and error.maybe_applied:
+            # The upload may have reached the platform even though the call failed: find
+            # out by checking its status instead of publishing a second time.
+            await self._uploaded()
+            return
+        match error.kind:
+            case ErrorKind.retry | ErrorKind.reinitialize:
+                await self._retry_or_fail(error)
+            case ErrorKind.refresh | ErrorKind.reauthorize:
+                await self._reauthorize(error)
+            case ErrorKind.fail:
+                await self._fail(error.code or "rejected", error.message, error.log_id)
+
+    async def _retry_or_fail(self, error: PublishError) -> None:
+        context = self.context
+        if context.retry.exhausted(self.attempt_number):
+            await self._fail(
+                error.code or "attempts_exhausted",
+                f"Gave up after {self.attempt_number} attempts. {error.message}",
+                error.log_id,
+            )
+            return
+        if error.kind is ErrorKind.reinitialize:
+            delay = error.retry_after or 0.0
+            outcome = AttemptOutcome.reinitialize
+        else:
+            delay = context.retry.delay(self.attempt_number, error.retry_after)
+            outcome = AttemptOutcome.retry
+        now = utc_now()
+        at = now + timedelta(seconds=delay)
+        if await context.queue.retry_later(
+            self.post_id,
+            context.worker_id,
+            self.attempt_id,
+            now,
+            at=at,
+            outcome=outcome,
+            code=error.code,
+            message=error.message,
+            log_id=error.log_id,
+        ):
+            state_changed(
+                self.post_id,
+                self._label(),
+                "scheduled",
+                str(outcome),
+                code=error.code,
+                retry_in=f"{delay:.1f}s",
+                attempt=self.attempt_number,
+            )
+        else:
+            self._lost("retry")
+
+    # -- checking an uploaded publication -----------------------------------------------
+
+    async def _confirm(self) -> None:
+        claim, context = self.claim, self.context
+        assert self.publish_id is not None
+        if claim.previous_worker is not None:
+            log.warning(
+                "scheduler.recover post_id=%d publish_id=%s stage=%s lost_worker=%s: "
+                "checking the platform, not publishing again",
+                self.post_id,
+                self.publish_id,
+                claim.stage,
+                claim.previous_worker,
+            )
+        self.attempt_id = await context.queue.running_attempt(self.post_id)
+        now = utc_now()
+        waited = (now - (claim.stage_at or now)).total_seconds()
+        slot: Slot | None = None
+        if claim.account_id is not None:
+            wait, slot = await context.pacer.reserve(claim.account_id, STATUS_BUCKET)
+            if wait > 0:
+                await self._check_later(waited, delay=wait)
+                return
+        try:
+            with context.pacer.prepaid(slot):
+                outcome = await context.publisher.check(self._job(), self.publish_id)
+        except LeaseLost:
+            raise
+        except PublishError as error:
+            await self._check_failed(error, waited)
+            return
+        except Exception:
+            log.exception("scheduler.check.crashed post_id=%d", self.post_id)
+            await self._check_later(waited)
+            return
+        if outcome.state is OutcomeState.processing:
+            if context.poll.expired(waited):
+                await self._give_up()
+            else:
+                await self._check_later(waited, platform_status=outcome.platform_status)
+            return
+        settled = await context.queue.settle(self.post_id, self.attempt_id, outcome, utc_now())
+        target = "failed" if outcome.state is OutcomeState.failed else "published"
+        if settled:
+            state_changed(
+                self.post_id,
+                self._label(),
+                target,
+                f"platform_{outcome.state}",
+                platform_status=outcome.platform_status,
+                fail_reason=outcome.fail_reason,
+                log_id=outcome.log_id,
+            )
+        else:
+            log.info("scheduler.settled_elsewhere post_id=%d (webhook first)", self.post_id)
+
+    async def _check_failed(self, error: PublishError, waited: float) -> None:
+        match error.kind:
+            case ErrorKind.retry:
+                if self.context.poll.expired(waited):
+                    await self._give_up()
+                else:
+                    await self._check_later(waited, delay=error.retry_after)
+            case ErrorKind.refresh:
+                await self._refresh_then(lambda _: self._check_later(waited), check=True)
+            case ErrorKind.reinitialize:
+                # The platform dropped this publication (e.g. FAILED: internal): upload again.
+                await self._retry_or_fail(error)
+            case ErrorKind.reauthorize:
+                await self._reauthorize(error)
+            case ErrorKind.fail:
+                await self._fail(error.code or "rejected", error.message, error.log_id)
+
+    async def _check_later(
+        self, waited: float, *, delay: float | None = None, platform_status: str | None = None
+    ) -> None:
+        gap = self.context.poll.next_delay(waited)
+        if delay is not None:
+            gap = max(gap, delay)
+        now = utc_now()
+        if not await self.context.queue.await_verdict(
+            self.post_id,
+            self.context.worker_id,
+            now + timedelta(seconds=gap),
+            now,
+            uploaded=False,
+            platform_status=platform_status,
+        ):
+            self._lost("check_later")
+
+    async def _give_up(self) -> None:
+        timeout = timedelta(seconds=self.context.poll.timeout_seconds)
+        message = not_confirmed_message(timeout)
+        if await self.context.queue.give_up_waiting(
+            self.post_id, self.context.worker_id, self.attempt_id, message, utc_now()
+        ):
+            state_changed(self.post_id, self._label(), "unconfirmed", "no_verdict_in_time")
+        else:
+            self._lost("give_up")
+
+    # -- accounts ------------------------------------------------------------------------
+
+    async def _refresh_then(self, on_transient: _ErrorHandler, *, check: bool = False) -> bool:
+        """Refresh the account's token (one refresher per account across all workers).
+
+        True when refreshed; otherwise the post has been dealt with: failed when the
+        account needs its owner, `on_transient` for a refresh that failed for now.
+        """
+        account_id = self.claim.account_id
+        accounts = self.context.accounts
+        if accounts is None or account_id is None:
+            await self._reauthorize(
+                PublishError(ErrorKind.reauthorize, "The TikTok access token was refused.")
+            )
+            return False
+        try:
+            await accounts.refresh(account_id)
+        except AccountUnusable as exc:
+            await self._fail(
+                "account_unusable", f"The TikTok account must be reconnected: {exc.reason}."
+            )
+            return False
+        except Exception as exc:
+            log.warning(
+                "scheduler.refresh.failed post_id=%d account_id=%d error=%s",
+                self.post_id,
+                account_id,
+                type(exc).__name__,
+            )
+            await on_transient(
+                PublishError(
+                    ErrorKind.retry,
+                    "Refreshing the TikTok access token failed; trying again later.",
+                    code="token_refresh_failed",
+                )
+            )
+            return False
+        log.info("scheduler.refreshed post_id=%d account_id=%d", self.post_id, account_id)
+        if check:
+            await self._check_later(0.0, delay=0.0)
+        return True
+
+    async def _reauthorize(self, error: PublishError) -> None:
+        account_id = self.claim.account_id
+        if self.context.accounts is not None and account_id is not None:
+            await self.context.accounts.mark_reauth_required(account_id, error.message)
+        await self._fail(error.code or "reauthorize", error.message, error.log_id)
+
+    # -- pacing --------------------------------------------------------------------------
+
+    async def _pace_init(self) -> bool:
+        """Take an init slot for the account, or hand the post back until one frees up."""
+        account_id = self.claim.account_id
+        assert account_id is not None
+        for _ in range(3):
+            wait, self.init_slot = await self.context.pacer.reserve(account_id, INIT_BUCKET)
+            if wait <= 0:
+                return True
+            if wait > self.context.max_pacing_wait:
+                break
+            await asyncio.sleep(wait)
+        now = utc_now()
+        if await self.context.queue.defer(
+            self.post_id, self.context.worker_id, now + timedelta(seconds=wait), now
+        ):
+            state_changed(
+                self.post_id, self._label(), "scheduled", "rate_paced", retry_in=f"{wait:.1f}s"
+            )
+        else:
+            self._lost("defer")
+        return False
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _fail(self, code: str, message: str, log_id: str | None = None) -> None:
+        if await self.context.queue.fail(
+            self.post_id,
+            self.context.worker_id,
+            self.attempt_id,
+            utc_now(),
+            code=code,
+            message=message,
+            log_id=log_id,
+        ):
+            state_changed(self.post_id, self._label(), "failed", code, log_id=log_id)
+        else:
+            self._lost("fail")
+
+    def _job(self) -> PublishJob:
+        return PublishJob(
+            post_id=self.post_id,
+            attempt_id=self.attempt_id or 0,
+            user_id=self.claim.user_id,
+            account_id=self.claim.account_id,
+        )
+
+    def _moved(self, stage: Stage, reason: str, **extra: object) -> None:
+        state_changed(self.post_id, self._label(), f"{PUBLISHING}:{stage}", reason, **extra)
+        self.stage = stage
+
+    def _label(self) -> str:
+        return f"{PUBLISHING}:{self.stage}"
+
+    def _lost(self, step: str) -> None:
+        log.info(
+            "scheduler.claim_lost post_id=%d step=%s worker=%s: another worker or the user has it",
+            self.post_id,
+            step,
+            self.context.worker_id,
+        )
+
+
+def _unexpected(exc: Exception, *, maybe_applied: bool) -> PublishError:
+    return PublishError(
+        ErrorKind.retry,
+        f"Publishing stopped on an unexpected error ({type(exc).__name__}); trying again later.",
+        code="internal_error",
+        maybe_applied=maybe_applied,
+    )

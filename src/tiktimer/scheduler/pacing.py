@@ -1,0 +1,278 @@
+"""Per-account pacing of TikTok calls, shared by every worker process (reference §7).
+
+TikTok allows, per user access token and sliding minute, 6 inits, 30 status fetches and
+20 creator_info queries. The pacer keeps each (account, bucket) under its limit *before*
+calling, so twenty posts due in the same minute for one account all go out, paced, instead
+of collecting `rate_limit_exceeded` refusals.
+
+`DbPacer` keeps the window in `rate_limit_hits` rows: a granted call inserts a row; a call
+may go when fewer than `limit` rows are younger than the window, else it waits until the
+`limit`-th newest ages out. Grants for one key are serialised by a transaction-scoped
+advisory lock (PostgreSQL) or by SQLite's single writer. `RedisPacer` does the same in one
+Lua script on a sorted set, on Redis's own clock, when `TIKTIMER_REDIS_URL` is set.
+
+The scheduler asks before it starts a post (`try_acquire`): when the account's window is
+full it hands the post back with a due time instead of holding a worker slot for a minute,
+and the slot it got is *prepaid* for the publisher's own `acquire` of the same bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+
+from tiktimer.kit.time import ensure_utc, utc_now
+from tiktimer.models import RateLimitHit
+from tiktimer.scheduler.claims import PostQueue, cast_table
+from tiktimer.scheduler.redis import RedisClient, RedisError
+
+log = logging.getLogger("tiktimer.scheduler.pacing")
+
+hits = cast_table(RateLimitHit.__table__)
+# pg_advisory_xact_lock(classid, objid): classid marks the lock as a pacing lock.
+_ADVISORY_CLASS = 0x7417
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A granted call slot: `ref` finds its record again (row id, sorted-set member)."""
+
+    account_id: int
+    bucket: str
+    key: str
+    ref: str
+    taken_at: float  # loop time
+
+
+_prepaid: ContextVar[dict[tuple[int, str], Slot] | None] = ContextVar(
+    "tiktimer_prepaid", default=None
+)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    window_seconds: float = 61.0  # TikTok's sliding minute plus a second of clock margin
+    per_bucket: Mapping[str, int] = field(
+        default_factory=lambda: {"init": 6, "status": 30, "creator_info": 20}
+    )
+
+    def limit(self, bucket: str) -> int | None:
+        return self.per_bucket.get(bucket)
+
+
+class SlidingWindowPacer(ABC):
+    """`Pacer` (tiktimer.publishing.base) over a shared sliding window."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+
+    @abstractmethod
+    async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
+        """Take a slot if one is free (0.0, its ref), else (seconds until one frees, None)."""
+
+    @abstractmethod
+    async def _restamp(self, slot: Slot) -> None:
+        """Move a reserved slot's time to now, when its call actually goes."""
+
+    async def reserve(self, account_id: int, bucket: str) -> tuple[float, Slot | None]:
+        """Take a slot now for a call a little later (see `prepaid`), or say how long to wait."""
+        limit = self.limits.limit(bucket)
+        if limit is None:
+            return 0.0, None
+        key = f"{bucket}:{account_id}"
+        wait, ref = await self._take(key, limit)
+        if ref is None:
+            return max(wait, 0.001), None
+        loop_time = asyncio.get_running_loop().time()
+        return 0.0, Slot(account_id, bucket, key, ref, loop_time)
+
+    async def try_acquire(self, account_id: int, bucket: str) -> float:
+        """0.0 when a call may go now (the slot is taken), else how long to wait."""
+        wait, _ = await self.reserve(account_id, bucket)
+        return wait
+
+    async def acquire(self, account_id: int, bucket: str) -> None:
+        """Wait until a call in `bucket` may go for this account, and take the slot."""
+        if await self._use_prepaid(account_id, bucket):
+            return
+        while (wait := await self.try_acquire(account_id, bucket)) > 0:
+            log.debug("pacing.wait account_id=%d bucket=%s seconds=%.2f", account_id, bucket, wait)
+            await asyncio.sleep(wait + random.uniform(0, 0.05))
+
+    async def _use_prepaid(self, account_id: int, bucket: str) -> bool:
+        """Use the slot reserved for this call, re-stamped to the moment the call goes.
+
+        A reserved slot counts in the window from its reservation, and after the re-stamp
+        from the real call time: the window never loses sight of the call. Reserved too
+        long ago to be sure of that, it is left as an extra hit and a new slot is taken.
+        """
+        prepaid = _prepaid.get()
+        slot = prepaid.pop((account_id, bucket), None) if prepaid is not None else None
+        if slot is None:
+            return False
+        age = asyncio.get_running_loop().time() - slot.taken_at
+        if age >= self.limits.window_seconds * 0.5:
+            return False
+        try:
+            await self._restamp(slot)
+        except Exception as exc:
+            log.warning("pacing.restamp_failed bucket=%s error=%s", slot.key, type(exc).__name__)
+            return False
+        return True
+
+    @contextmanager
+    def prepaid(self, slot: Slot | None) -> Iterator[None]:
+        """Within this block, the next `acquire` of the slot's account and bucket uses it."""
+        slots = dict(_prepaid.get() or {})
+        if slot is not None:
+            slots[(slot.account_id, slot.bucket)] = slot
+        token = _prepaid.set(slots)
+        try:
+            yield
+        finally:
+            _prepaid.reset(token)
+
+    async def prune(self, now: datetime) -> None:  # noqa: B027 - optional hook
+        """Drop what has left every window (keeps the shared table small)."""
+
+    async def aclose(self) -> None:
+        return None
+
+
+class DbPacer(SlidingWindowPacer):
+    def __init__(self, queue: PostQueue, limits: RateLimits) -> None:
+        super().__init__(limits)
+        self.queue = queue
+        self._window = timedelta(seconds=limits.window_seconds)
+
+    async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
+        now = utc_now()
+        cutoff = now - self._window
+        async with self.queue.transaction() as connection:
+            if self.queue.dialect == "postgresql":
+                await connection.execute(
+                    select(func.pg_advisory_xact_lock(_ADVISORY_CLASS, func.hashtext(key)))
+                )
+            recent = (
+                (
+                    await connection.execute(
+                        select(hits.c.at)
+                        .where(hits.c.bucket == key, hits.c.at > cutoff)
+                        .order_by(hits.c.at.desc())
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if len(recent) >= limit:
+                frees_at = ensure_utc(recent[-1]) + self._window
+                return (frees_at - now).total_seconds(), None
+            await connection.execute(delete(hits).where(hits.c.bucket == key, hits.c.at <= cutoff))
+            row_id = (
+                await connection.execute(
+                    insert(hits).values(bucket=key, at=now).returning(hits.c.id)
+                )
+            ).scalar_one()
+        return 0.0, str(row_id)
+
+    async def _restamp(self, slot: Slot) -> None:
+        async with self.queue.transaction() as connection:
+            await connection.execute(
+                update(hits).where(hits.c.id == int(slot.ref)).values(at=utc_now())
+            )
+
+    async def prune(self, now: datetime) -> None:
+        async with self.queue.transaction() as connection:
+            await connection.execute(delete(hits).where(hits.c.at <= now - self._window))
+
+
+_SLIDING_WINDOW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  return '0'
+end
+local row = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+return tostring(tonumber(row[2]) + window - now)
+"""
+
+
+_RESTAMP_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+return '0'
+"""
+
+
+class RedisPacer(SlidingWindowPacer):
+    """The window in Redis; falls back to the database while Redis is unreachable."""
+
+    def __init__(self, client: RedisClient, limits: RateLimits, fallback: DbPacer) -> None:
+        super().__init__(limits)
+        self.client = client
+        self.fallback = fallback
+        self._warned_at = 0.0
+
+    async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
+        member = secrets.token_hex(8)
+        try:
+            reply = await self.client.eval(
+                _SLIDING_WINDOW_LUA,
+                [_redis_key(key)],
+                [str(self.limits.window_seconds), str(limit), member],
+            )
+            wait = float(reply)
+        except (RedisError, OSError, TimeoutError, ValueError) as exc:
+            self._warn(exc)
+            wait, ref = await self.fallback._take(key, limit)
+            return wait, f"db:{ref}" if ref is not None else None
+        return (0.0, member) if wait <= 0 else (wait, None)
+
+    async def _restamp(self, slot: Slot) -> None:
+        if slot.ref.startswith("db:"):
+            await self.fallback._restamp(replace(slot, ref=slot.ref[3:]))
+            return
+        await self.client.eval(_RESTAMP_LUA, [_redis_key(slot.key)], [slot.ref])
+
+    def _warn(self, exc: BaseException) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._warned_at > 60:
+            self._warned_at = now
+            log.warning("pacing.redis_unavailable error=%s: pacing through the database", exc)
+
+    async def prune(self, now: datetime) -> None:
+        await self.fallback.prune(now)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _redis_key(key: str) -> str:
+    return f"tiktimer:pace:{key}"
+
+
+def build_pacer(
+    queue: PostQueue, limits: RateLimits, redis_url: str | None = None
+) -> SlidingWindowPacer:
+    database = DbPacer(queue, limits)
+    if not redis_url:
+        return database
+    return RedisPacer(RedisClient.from_url(redis_url), limits, database)

@@ -1,0 +1,86 @@
+"""Settings → scheduler parts. Read once at the edge (worker process or app lifespan)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tiktimer.config import Settings
+from tiktimer.publishing.base import Publisher
+from tiktimer.scheduler.claims import PostQueue
+from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions, new_worker_id
+from tiktimer.scheduler.machine import Accounts, MachineContext
+from tiktimer.scheduler.pacing import RateLimits, SlidingWindowPacer, build_pacer
+from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
+from tiktimer.scheduler.wakeup import DueSignal, PgListener, Wakeup
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        window_seconds=settings.rate_limit_window_seconds,
+        per_bucket={
+            "init": settings.rate_limit_init,
+            "status": settings.rate_limit_status,
+            "creator_info": settings.rate_limit_creator_info,
+        },
+    )
+
+
+def pacer_for(settings: Settings, queue: PostQueue) -> SlidingWindowPacer:
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    return build_pacer(queue, rate_limits(settings), redis_url)
+
+
+def dispatcher_options(settings: Settings, concurrency: int | None = None) -> DispatcherOptions:
+    return DispatcherOptions(
+        concurrency=concurrency or settings.worker_concurrency,
+        batch_size=settings.scheduler_batch_size,
+        poll_seconds=settings.scheduler_poll_seconds,
+        lease_seconds=settings.scheduler_lease_seconds,
+        heartbeat_seconds=settings.scheduler_heartbeat_seconds,
+        shutdown_grace_seconds=settings.scheduler_shutdown_grace_seconds,
+    )
+
+
+def due_signal(settings: Settings, local: Wakeup | None) -> DueSignal:
+    """What the posts service calls when a post becomes due within two poll intervals."""
+    return DueSignal(horizon=timedelta(seconds=2 * settings.scheduler_poll_seconds), local=local)
+
+
+def build_dispatcher(
+    settings: Settings,
+    *,
+    queue: PostQueue,
+    publisher: Publisher,
+    pacer: SlidingWindowPacer,
+    accounts: Accounts | None,
+    wakeup: Wakeup,
+    concurrency: int | None = None,
+    worker_id: str | None = None,
+) -> Dispatcher:
+    context = MachineContext(
+        queue=queue,
+        publisher=publisher,
+        pacer=pacer,
+        accounts=accounts,
+        retry=RetryPolicy(
+            max_attempts=settings.publish_max_attempts,
+            base_seconds=settings.publish_retry_base_seconds,
+            cap_seconds=settings.publish_retry_cap_seconds,
+        ),
+        poll=PollPolicy(
+            first_seconds=settings.status_poll_first_seconds,
+            max_seconds=settings.status_poll_max_seconds,
+            timeout_seconds=settings.status_poll_give_up_minutes * 60.0,
+        ),
+        worker_id=worker_id or new_worker_id(),
+    )
+    return Dispatcher(context, dispatcher_options(settings, concurrency), wakeup)
+
+
+def listener_for(engine: AsyncEngine, database_url: str, wakeup: Wakeup) -> PgListener | None:
+    """LISTEN/NOTIFY wake-ups exist on PostgreSQL only (SQLite wakes in-process)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return PgListener(database_url, wakeup)

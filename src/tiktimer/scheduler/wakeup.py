@@ -1,0 +1,112 @@
+"""Prompt wake-ups: a post that becomes due soon wakes the dispatchers, wherever they run.
+
+Dispatchers poll every `TIKTIMER_SCHEDULER_POLL_SECONDS` and sleep no longer than until the
+next known due time, so nothing depends on a wake-up being delivered; wake-ups only cut
+the latency of posts created or moved to "now". On PostgreSQL the request's transaction
+runs `pg_notify('tiktimer_due', …)`, delivered to every listening worker when it commits;
+an in-process dispatcher (SQLite) is woken through an asyncio event after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiktimer.kit.time import utc_now
+
+log = logging.getLogger("tiktimer.scheduler")
+
+CHANNEL = "tiktimer_due"
+
+
+class Wakeup:
+    """What a dispatcher sleeps on between claim rounds (loop-bound; set it from the loop)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """True when woken, False when `seconds` passed; clears the signal either way."""
+        try:
+            async with asyncio.timeout(max(0.0, seconds)):
+                await self._event.wait()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._event.clear()
+
+
+class DueSignal:
+    """Told by the posts service when a post became due soon (created, moved, publish now)."""
+
+    def __init__(self, *, horizon: timedelta, local: Wakeup | None = None) -> None:
+        self.horizon = horizon
+        self.local = local
+
+    async def post_due(self, session: AsyncSession, due_at: datetime) -> None:
+        if due_at - utc_now() > self.horizon:
+            return  # a dispatcher's poll finds it in time
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.execute(select(func.pg_notify(CHANNEL, "")))
+        if self.local is not None:
+            wakeup = self.local
+            event.listen(session.sync_session, "after_commit", lambda _: wakeup.set(), once=True)
+
+
+class PgListener:
+    """LISTEN on a dedicated asyncpg connection, reconnecting with backoff when it drops."""
+
+    def __init__(self, database_url: str, wakeup: Wakeup) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._wakeup = wakeup
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="tiktimer-listen")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                connection = await asyncpg.connect(self._dsn, timeout=5)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("scheduler.listen.unavailable error=%s retry_in=%.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 0.5
+            lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            try:
+                connection.add_termination_listener(partial(_resolve, lost))
+                await connection.add_listener(CHANNEL, self._notified)
+                self._wakeup.set()  # anything announced while we were away is due now
+                await lost
+                log.warning("scheduler.listen.lost: reconnecting")
+            finally:
+                if not connection.is_closed():
+                    await connection.close(timeout=2)
+
+    def _notified(self, *_: object) -> None:
+        self._wakeup.set()
+
+
+def _resolve(future: asyncio.Future[None], *_: object) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -1,0 +1,1 @@
+"""TikTok's webhooks: verified, deduplicated, applied to posts and accounts."""

@@ -1,0 +1,129 @@
+"""Per-account pacing shared by every worker: limits respected before TikTok has to refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+
+from tests.scheduler.conftest import (
+    LIMITS,
+    PACER_WINDOW,
+    WINDOW,
+    Workers,
+    World,
+    db_pacer,
+    second_engine,
+    settled,
+)
+from tiktimer.scheduler.pacing import DbPacer, RateLimits, RedisPacer
+from tiktimer.scheduler.redis import RedisClient
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+async def test_window_grants_the_limit_then_says_how_long_to_wait(world: World) -> None:
+    pacer = db_pacer(world.queue, 60, init=3)
+
+    waits = [await pacer.try_acquire(7, "init") for _ in range(4)]
+
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert 59 < waits[3] <= 60
+    assert await pacer.try_acquire(8, "init") == 0.0  # another account has its own window
+    assert await pacer.try_acquire(7, "status") == 0.0  # another bucket too
+    assert await pacer.try_acquire(7, "user_info") == 0.0  # no limit configured
+
+
+async def test_workers_share_one_window_through_the_database(world: World, app: FastAPI) -> None:
+    async with second_engine(app) as other:
+        pacers = [db_pacer(world.queue, 60, init=5), db_pacer(other, 60, init=5)]
+        waits = await asyncio.gather(*(pacers[n % 2].try_acquire(1, "init") for n in range(12)))
+    assert sum(1 for wait in waits if wait == 0) == 5
+
+
+async def test_a_prepaid_slot_is_not_taken_twice(world: World) -> None:
+    pacer = db_pacer(world.queue, 60, init=2)
+    wait, slot = await pacer.reserve(3, "init")
+    assert wait == 0.0
+    with pacer.prepaid(slot):
+        await pacer.acquire(3, "init")  # uses (and re-stamps) the slot taken above
+    assert await pacer.try_acquire(3, "init") == 0.0  # so one is still free
+    assert await pacer.try_acquire(3, "init") > 0
+
+
+async def test_old_hits_are_pruned(world: World) -> None:
+    pacer = db_pacer(world.queue, 0.2, init=1)
+    assert await pacer.try_acquire(4, "init") == 0.0
+    await asyncio.sleep(0.25)
+    assert await pacer.try_acquire(4, "init") == 0.0  # the old hit aged out (and is deleted)
+    await pacer.prune(pacer_now() + timedelta(seconds=1))
+    assert await pacer.try_acquire(4, "init") == 0.0
+
+
+def pacer_now():  # type: ignore[no-untyped-def]
+    from tiktimer.kit.time import utc_now
+
+    return utc_now()
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis at 127.0.0.1:6379")
+async def test_redis_window_is_shared_and_exact(world: World) -> None:
+    limits = RateLimits(window_seconds=60, per_bucket={"init": 3})
+    fallback = DbPacer(world.queue, limits)
+    first = RedisPacer(RedisClient.from_url(REDIS_URL), limits, fallback)
+    second = RedisPacer(RedisClient.from_url(REDIS_URL), limits, fallback)
+    account = int(pacer_now().timestamp() * 1000)  # a key no earlier run used
+    try:
+        waits = [await (first if n % 2 else second).try_acquire(account, "init") for n in range(5)]
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert all(59 < wait <= 60 for wait in waits[3:])
+
+
+async def test_unreachable_redis_falls_back_to_the_database(world: World) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once closed
+    limits = RateLimits(window_seconds=60, per_bucket={"init": 1})
+    pacer = RedisPacer(
+        RedisClient.from_url(f"redis://127.0.0.1:{port}"), limits, DbPacer(world.queue, limits)
+    )
+    assert await pacer.try_acquire(9, "init") == 0.0
+    assert await pacer.try_acquire(9, "init") > 0
+    await pacer.aclose()
+
+
+async def test_many_posts_for_one_account_all_go_out_paced(
+    world: World, workers: Workers, app: FastAPI
+) -> None:
+    """Eight posts due at once for one account, two workers with their own connections:
+    TikTok's init limit (compressed: 3 per 2 s) is never hit, and every post goes out."""
+    ids = await world.ready(posts_per_account=8)
+    async with second_engine(app) as other:
+        workers.start()
+        workers.start(queue=other, pacer=db_pacer(other, PACER_WINDOW, **LIMITS))
+
+        posts = await settled(world, ids, seconds=60)
+
+    assert [p.status for p in posts] == ["published"] * 8
+    assert world.emulator.count_requests(status=429) == 0
+    inits = sorted(r.at for r in world.emulator.requests(endpoint="video_init"))
+    assert len(inits) == 8
+    for n in range(len(inits) - LIMITS["init"]):
+        # any LIMIT+1 consecutive inits span more than TikTok's window
+        assert (inits[n + LIMITS["init"]] - inits[n]).total_seconds() > WINDOW
+    for post in posts:
+        assert [a.outcome for a in await world.attempts(post.id)] == ["published"]
