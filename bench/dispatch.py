@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -79,6 +80,7 @@ class Figures:
     lags: list[float]
     duplicates: int
     incomplete: int
+    cpu: dict[str, float]
 
     def show(self) -> None:
         lags = sorted(self.lags)
@@ -90,6 +92,8 @@ class Figures:
             f"init lag p50 {p50:.3f}s p99 {p99:.3f}s max {max(lags, default=float('nan')):.3f}s; "
             f"initiated {len(lags)}; duplicates {self.duplicates}; not published {self.incomplete}"
         )
+        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.cpu.items())
+        print(f"  CPU seconds while publishing: {parts}")
 
 
 async def _scalar(url: str, statement: Any) -> Any:
@@ -125,22 +129,72 @@ def _make_due(url: str) -> datetime:
     return due
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by each part between `start` and `stop`."""
+
+    def __init__(self, parts: dict[str, list[int]]) -> None:
+        self.parts = parts
+        self.before = {name: sum(map(cpu_seconds, pids)) for name, pids in parts.items()}
+
+    def stop(self) -> dict[str, float]:
+        return {
+            name: sum(map(cpu_seconds, pids)) - self.before[name]
+            for name, pids in self.parts.items()
+        }
+
+
+async def _await_published(url: str, total: int, seconds: float) -> datetime | None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        deadline = time.monotonic() + seconds
+        async with engine.connect() as connection:
+            while time.monotonic() < deadline:
+                count = (
+                    await connection.execute(select(func.count()).where(Post.status == "published"))
+                ).scalar_one()
+                await connection.rollback()
+                if count >= total:
+                    break
+                await asyncio.sleep(0.5)
+            last = (await connection.execute(select(func.max(Post.published_at)))).scalar()
+            return ensure_utc(last) if last else None
+    finally:
+        await engine.dispose()
+
+
 def _measure(
-    label: str, url: str, emulator: EmulatorProcess, captions: dict[int, str], due: datetime
+    label: str,
+    url: str,
+    emulator: EmulatorProcess,
+    captions: dict[int, str],
+    due: datetime,
+    meter: CpuMeter,
 ) -> Figures:
     total = len(captions)
-
-    def published() -> int:
-        return int(
-            asyncio.run(_scalar(url, select(func.count()).where(Post.status == "published")))
-        )
-
-    try:
-        _wait(lambda: published() >= total, 300, f"{label}: all published")
-    except RuntimeError as exc:
-        print(exc)
-    last = asyncio.run(_scalar(url, select(func.max(Post.published_at))))
-    seconds = (ensure_utc(last) - due).total_seconds() if last else float("nan")
+    last = asyncio.run(_await_published(url, total, 600))
+    cpu = meter.stop()
+    seconds = (last - due).total_seconds() if last else float("nan")
     records = emulator.publications()
     wanted = set(captions.values())
     mine = [r for r in records if r["caption"] in wanted]
@@ -153,8 +207,8 @@ def _measure(
     lags = [(at - due).total_seconds() for at in first_init.values()]
     completed = Counter(r["caption"] for r in mine if r["status"] == "PUBLISH_COMPLETE")
     duplicates = sum(1 for n in completed.values() if n > 1)
-    count = published()
-    return Figures(label, total, count, seconds, lags, duplicates, total - count)
+    count = int(asyncio.run(_scalar(url, select(func.count()).where(Post.status == "published"))))
+    return Figures(label, total, count, seconds, lags, duplicates, total - count, cpu)
 
 
 def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) -> Figures:
@@ -190,6 +244,13 @@ def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) ->
                     return int(count) >= workers
 
                 _wait(beating, 60, "workers up")
+                meter = CpuMeter(
+                    {
+                        "workers": [p.pid for p in pool.processes.values()],
+                        "emulator": [emulator.process.pid],
+                        "postgres (all databases)": postgres_pids(),
+                    }
+                )
                 due = _make_due(url)
                 return _measure(
                     f"PostgreSQL, {workers} workers x {concurrency}",
@@ -197,6 +258,7 @@ def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) ->
                     emulator,
                     seeded.captions,
                     due,
+                    meter,
                 )
             finally:
                 pool.stop_all()
@@ -237,9 +299,10 @@ def run_sqlite(posts: int, concurrency: int, workdir: Path) -> Figures:
             )
         try:
             _wait(lambda: _healthy(f"http://127.0.0.1:{port}/health"), 60, "tiktimer serve up")
+            meter = CpuMeter({"serve": [server.pid], "emulator": [emulator.process.pid]})
             due = _make_due(url)
             label = f"SQLite, in-process dispatcher x {concurrency}"
-            return _measure(label, url, emulator, seeded.captions, due)
+            return _measure(label, url, emulator, seeded.captions, due, meter)
         finally:
             server.terminate()
             server.wait(timeout=60)

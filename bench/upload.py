@@ -13,9 +13,11 @@ new and dedupe does not skip the work. Scenarios:
 
 Per run: the client's throughput, the server's CPU time (all threads, user + system) and
 its peak RSS growth (VmHWM from /proc/<pid>/status; the high-water mark is first reset to
-the current RSS through /proc/<pid>/clear_refs, so the growth is the upload's own). The baseline is `cp` of the same
-file on the same disk, without and with an fsync (the server fsyncs before it answers), and
-the floor of any user-space receiver: read, SHA-256 and write in 1 MiB blocks, then fsync.
+the current RSS through /proc/<pid>/clear_refs, so the growth is the upload's own).
+
+Baselines: `cp` of the same file on the same disk, without and with an fsync (the server
+fsyncs before it answers), and the floor of a single-threaded user-space receiver: read,
+SHA-256 and write in 1 MiB blocks, then fsync.
 Every run starts after `sync`, so earlier writeback is not billed to it; medians are shown.
 
     python bench/upload.py                      # 1 GiB, 3 runs each

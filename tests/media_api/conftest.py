@@ -19,11 +19,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI, Request
 from moto.server import ThreadedMotoServer
+
 from tests.fixtures.app import make_settings
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.media_api.helpers import Stored
 from tests.media_factory import MediaSamples
-
 from tiktimer.app import create_app
 from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.db.session import SessionDep

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
+
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.server import clean_env
-
 from tiktimer.storage import S3Storage
 
 MiB = 1024 * 1024

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import upload
 from tests.media_factory import MediaSamples
-
 from tiktimer.media.ranges import ByteRange, Unsatisfiable, parse_range
 
 

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
+
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.server import tiktimer_command
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import Stored, server_env, upload
 from tests.media_factory import MediaSamples
-
 from tiktimer.kit.time import utc_now
 from tiktimer.media.retention import GcReport, describe, run_gc
 from tiktimer.models import Media, Post

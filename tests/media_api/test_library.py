@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
+
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import Stored, upload
 from tests.media_factory import MediaSamples
-
 from tiktimer.models import Post
 
 

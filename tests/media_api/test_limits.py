@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+
 from tests.fixtures.users import user_headers
 from tests.media_api.conftest import MAX_UPLOAD_MB
 from tests.media_api.helpers import (
@@ -21,7 +22,6 @@ from tests.media_api.helpers import (
     upload,
 )
 from tests.media_factory import MediaSamples
-
 from tiktimer.media.spool import BATCH_SIZE
 
 LIMIT = MAX_UPLOAD_MB * MiB

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import Stored, call_asgi, upload
 from tests.media_factory import MediaSamples
-
 from tiktimer.kit.time import utc_now
 from tiktimer.media.uploads import UploadSessions
 

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
+
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.server import running_server
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import MULTIPART, MiB, Stored, part_head, server_env
 from tests.media_factory import MediaSamples
-
 from tiktimer.media.spool import BATCH_SIZE
 
 

@@ -6,6 +6,7 @@ import hashlib
 
 import httpx
 import pytest
+
 from tests.fixtures.users import user_headers
 from tests.media_api.conftest import MAX_DURATION_SEC
 from tests.media_api.helpers import MULTIPART, PART_TAIL, Stored, part_head, upload

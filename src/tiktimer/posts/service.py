@@ -204,11 +204,15 @@ class PostService:
             owned = set(
                 (
                     await session.execute(
-                        select(Media.id).where(
+                        select(Media.id)
+                        .where(
                             Media.id.in_(media_ids),
                             Media.user_id == user_id,
                             Media.status == "ready",
                         )
+                        # Share-locked until commit: a concurrent delete or gc cannot
+                        # retire media that this post is attaching.
+                        .with_for_update(read=True)
                     )
                 ).scalars()
             )
