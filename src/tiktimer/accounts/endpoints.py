@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import RedirectResponse
 
 from tiktimer.accounts.connect import ConnectError, ConnectService
@@ -14,22 +14,13 @@ from tiktimer.accounts.service import AccountService, to_read
 from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest
+from tiktimer.kit.state import from_state
 
 router = APIRouter(tags=["tiktok accounts"])
 
 
-def _connect(request: Request) -> ConnectService:
-    service: ConnectService = request.app.state.connect_service
-    return service
-
-
-def _accounts(request: Request) -> AccountService:
-    service: AccountService = request.app.state.account_service
-    return service
-
-
-ConnectDep = Annotated[ConnectService, Depends(_connect)]
-AccountsDep = Annotated[AccountService, Depends(_accounts)]
+ConnectDep = Annotated[ConnectService, Depends(from_state("connect_service"))]
+AccountsDep = Annotated[AccountService, Depends(from_state("account_service"))]
 
 
 @router.get("/api/v1/auth/tiktok/authorize", response_model=AuthorizeResponse)

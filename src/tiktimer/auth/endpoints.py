@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.auth.schemas import RefreshRequest, TokenPair
 from tiktimer.auth.service import AuthService
 from tiktimer.db.session import SessionDep
+from tiktimer.kit.state import from_state
 
 router = APIRouter(tags=["auth"])
 
 
-def _service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth_service
-    return service
-
-
-AuthServiceDep = Annotated[AuthService, Depends(_service)]
+AuthServiceDep = Annotated[AuthService, Depends(from_state("auth_service"))]
 
 
 @router.post("/token", response_model=TokenPair)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Response
 
+from tiktimer.kit.state import from_state
 from tiktimer.media.schemas import MediaRead
 from tiktimer.media.service import MediaService
 from tiktimer.media.uploads import UploadSessions
 
-
-def _service(request: Request) -> MediaService:
-    service: MediaService = request.app.state.media_service
-    return service
-
-
-def _uploads(request: Request) -> UploadSessions:
-    uploads: UploadSessions = request.app.state.upload_sessions
-    return uploads
-
-
-MediaServiceDep = Annotated[MediaService, Depends(_service)]
-UploadsDep = Annotated[UploadSessions, Depends(_uploads)]
+MediaServiceDep = Annotated[MediaService, Depends(from_state("media_service"))]
+UploadsDep = Annotated[UploadSessions, Depends(from_state("upload_sessions"))]
 
 
 def media_response(media: MediaRead, created: bool) -> Response:

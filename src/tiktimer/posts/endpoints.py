@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tiktimer.auth.dependencies import AuthedReadDep, CurrentUser
@@ -13,18 +13,10 @@ from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.posts import repository
+from tiktimer.posts.dependencies import PostServiceDep
 from tiktimer.posts.schemas import PostCreate, PostRead, PostUpdate, StatusName
-from tiktimer.posts.service import PostService
 
 router = APIRouter(prefix="/posts", tags=["posts"])
-
-
-def _service(request: Request) -> PostService:
-    service: PostService = request.app.state.post_service
-    return service
-
-
-PostServiceDep = Annotated[PostService, Depends(_service)]
 
 
 async def _read(

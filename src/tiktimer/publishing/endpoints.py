@@ -19,11 +19,13 @@ from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound, TiktimerError, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.state import from_state
 from tiktimer.kit.time import utc_now
 from tiktimer.media.service import receive_upload
 from tiktimer.posts import repository
+from tiktimer.posts.dependencies import PostServiceDep
 from tiktimer.posts.schemas import PostCreate, PostRead
-from tiktimer.posts.service import PostService, resolve_schedule
+from tiktimer.posts.service import resolve_schedule
 from tiktimer.publishing import facts as load
 from tiktimer.publishing.budget import account_budget
 from tiktimer.publishing.components import PublishingComponents
@@ -79,18 +81,7 @@ class ServiceUnavailable(TiktimerError):
     default_detail = "TikTok did not answer; try again shortly"
 
 
-def _publishing(request: Request) -> PublishingComponents:
-    parts: PublishingComponents = request.app.state.publishing
-    return parts
-
-
-def _posts(request: Request) -> PostService:
-    service: PostService = request.app.state.post_service
-    return service
-
-
-PublishingDep = Annotated[PublishingComponents, Depends(_publishing)]
-PostServiceDep = Annotated[PostService, Depends(_posts)]
+PublishingDep = Annotated[PublishingComponents, Depends(from_state("publishing"))]
 
 
 @router.post(

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from tiktimer.auth.dependencies import AdminUser, CurrentUser
 from tiktimer.db.session import SessionDep
+from tiktimer.kit.state import from_state
 from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserRead, UserUpdate
 from tiktimer.users.service import UserService
 
 router = APIRouter(tags=["users"])
 
 
-def _service(request: Request) -> UserService:
-    service: UserService = request.app.state.user_service
-    return service
-
-
-UserServiceDep = Annotated[UserService, Depends(_service)]
+UserServiceDep = Annotated[UserService, Depends(from_state("user_service"))]
 
 
 @router.post("/register", response_model=UserRead)
