@@ -24,6 +24,7 @@ from tiktimer.db.read import autocommit_engine
 from tiktimer.health.endpoints import router as health_router
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.passwords import PasswordHashing
+from tiktimer.kit.time import utc_now
 from tiktimer.logging import configure_logging, install_request_id_filter
 from tiktimer.media.components import build_media
 from tiktimer.media.endpoints import router as media_router
@@ -118,8 +119,11 @@ def create_app(
                 SANDBOX_MOUNT,
             )
         if settings.run_scheduler:
+            sessionmaker = state.sessionmaker
             scheduler.start_in_process(
-                publisher_factory=publishing.publisher, accounts=state.account_tokens
+                publisher_factory=publishing.publisher,
+                accounts=state.account_tokens,
+                media_gc=lambda: media.gc(sessionmaker, utc_now()),
             )
         log.info(
             "app.started database=%s sandbox=%s scheduler=%s",

@@ -59,7 +59,6 @@ WINDOW = 2.0
 LIMITS = {"init": 3, "creator_info": 6, "status": 10}
 PACER_WINDOW = WINDOW + 0.5  # the scheduler's margin over the platform's window
 VIDEO_BYTES = 300_000
-SCOPES = "user.info.basic,video.publish,video.upload"
 
 
 def emulator_config(**overrides: Any) -> EmulatorConfig:
@@ -254,9 +253,6 @@ class World:
             account = await session.get(SocialAccount, account_id)
         assert account is not None
         return account
-
-    def caption_of(self, post: Post) -> str:
-        return post.content
 
     def publications(self, post: Post) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.emulator.publications(caption=post.content)]

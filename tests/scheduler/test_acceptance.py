@@ -185,7 +185,8 @@ def test_sigkilled_workers_lose_nothing_and_publish_nothing_twice(run: Run) -> N
         assert by_publish_id[publish_id]["status"] == "PUBLISH_COMPLETE"
         assert by_publish_id[publish_id]["caption"] == seeded.captions[int(post_id)]  # type: ignore[call-overload]
     assert query(run.url, select(func.count()).where(PostAttempt.outcome == "running")) == [(0,)]
-    assert exit_codes == [0] * WORKERS  # SIGTERM: graceful
+    logs = {p.name: p.read_text()[-2000:] for p in run.pool.workdir.glob("worker-*.log")}
+    assert exit_codes == [0] * WORKERS, logs  # SIGTERM: graceful
     # Killed workers left heartbeats (health shows them as not alive); stopped ones did not.
     live = query(run.url, select(func.count()).select_from(WorkerHeartbeat))[0][0]
     assert live <= kills

@@ -16,6 +16,7 @@ from tiktimer.posts.schemas import PostCreate, PostUpdate
 from tiktimer.publishing.preflight import CreatorLookup
 from tiktimer.publishing.validation import PostValidator
 from tiktimer.scheduler.claims import take_back_unstarted
+from tiktimer.scheduler.events import state_changed
 from tiktimer.scheduler.wakeup import DueSignal
 
 # A post in these states belongs to the publisher; clients cannot change it under it.
@@ -162,6 +163,7 @@ class PostService:
             session, post_id, utc_now()
         ):
             await session.refresh(post)
+            state_changed(post_id, "publishing:claimed", "scheduled", "taken_back_by_user")
         return post
 
     async def _announce(self, session: AsyncSession, post: Post) -> None:

@@ -20,11 +20,11 @@ rows and the update that claims them cannot interleave with another writer.
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from typing import cast as cast_type
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -53,7 +54,7 @@ from sqlalchemy.types import JSON
 from tiktimer.kit.time import ensure_utc
 from tiktimer.models import PostAttempt, PostStatus, SocialAccount, WorkerHeartbeat
 from tiktimer.models.post import Post
-from tiktimer.publishing.base import OutcomeState, PublishOutcome
+from tiktimer.publishing.base import PublishOutcome
 from tiktimer.publishing.outcomes import NOT_CONFIRMED_CODE, apply_outcome, mark_unconfirmed
 
 
@@ -88,14 +89,6 @@ class AttemptOutcome(enum.StrEnum):
     unconfirmed = "unconfirmed"  # the platform never gave a verdict in time
 
 
-_ATTEMPT_OF_STATE = {
-    OutcomeState.published: AttemptOutcome.published,
-    OutcomeState.in_inbox: AttemptOutcome.in_inbox,
-    OutcomeState.failed: AttemptOutcome.failed,
-    OutcomeState.processing: AttemptOutcome.running,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A post this worker now holds, and what the previous holder had left behind."""
@@ -111,6 +104,24 @@ class Claim:
     previous_worker: str | None  # set when a worker's lease expired under it
     fresh: bool  # claimed from `scheduled` (False: a reclaim or a status check)
     last_error: str | None = None
+    account_status: str | None = None
+    account_reason: str | None = None
+    running_attempt_id: int | None = None  # the attempt a status check continues
+
+    def blocked(self) -> str | None:
+        """Why this post's account cannot publish now (None: it can)."""
+        if self.account_id is None:
+            return "The post has no connected TikTok account; connect one and retry."
+        if self.account_status is None:
+            return "The post's TikTok account no longer exists; connect one and retry."
+        if self.account_status == "reauth_required":
+            return (
+                "TikTok access for this account was revoked or expired; reconnect the account "
+                f"and retry ({self.account_reason or 'reauthorization required'})."
+            )
+        if self.account_status == "disconnected":
+            return "The post's TikTok account was disconnected; reconnect it and retry."
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,20 +138,43 @@ class QueueStats:
 class Started:
     attempt_id: int
     number: int
+    slot_ref: str | None = None  # the init slot taken with it (see `start_attempt`)
 
 
-_CLAIM_COLUMNS = (
-    posts.c.id,
-    posts.c.user_id,
-    posts.c.social_account_id,
-    posts.c.attempt_count,
-    posts.c.platform_publish_id,
-    posts.c.publish_stage,
-    posts.c.publish_stage_at,
-    posts.c.scheduled_time,
-    posts.c.claimed_by,
-    posts.c.last_error,
-)
+@dataclass(frozen=True, slots=True)
+class Paced:
+    """The account's init window is full: the post is due again in `wait` seconds."""
+
+    wait: float
+
+
+TransactionalPacing = Callable[[AsyncConnection], Awaitable[tuple[float, str | None]]]
+"""Takes a pacing slot inside the caller's transaction: (0, ref) or (wait, None)."""
+
+
+def _claim_columns() -> tuple[Any, ...]:
+    running = (
+        select(attempts.c.id)
+        .where(attempts.c.post_id == posts.c.id, attempts.c.outcome == AttemptOutcome.running)
+        .order_by(attempts.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        posts.c.id,
+        posts.c.user_id,
+        posts.c.social_account_id,
+        posts.c.attempt_count,
+        posts.c.platform_publish_id,
+        posts.c.publish_stage,
+        posts.c.publish_stage_at,
+        posts.c.scheduled_time,
+        posts.c.claimed_by,
+        posts.c.last_error,
+        accounts.c.status.label("account_status"),
+        accounts.c.status_reason.label("account_reason"),
+        running.label("running_attempt_id"),
+    )
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -153,6 +187,94 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 def _expired(now: datetime) -> ColumnElement[bool]:
     return and_(posts.c.status == PostStatus.publishing, posts.c.lease_expires_at <= now)
+
+
+# Hot statements, built once: a post's steps run thousands of times a minute under load.
+_HELD = and_(
+    posts.c.id == bindparam("post_id"),
+    posts.c.status == PostStatus.publishing,
+    posts.c.claimed_by == bindparam("worker_id"),
+)
+_START = (
+    update(posts)
+    .where(_HELD)
+    .values(
+        attempt_count=posts.c.attempt_count + 1,
+        publish_stage=Stage.initializing,
+        publish_stage_at=bindparam("now"),
+        platform_publish_id=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(posts.c.attempt_count)
+)
+_NEW_ATTEMPT = (
+    insert(attempts)
+    .values(
+        post_id=bindparam("post_id"),
+        number=bindparam("number"),
+        worker_id=bindparam("worker_id"),
+        started_at=bindparam("now"),
+        outcome=AttemptOutcome.running,
+        request_ids=[],
+    )
+    .returning(attempts.c.id)
+)
+
+
+@lru_cache(maxsize=4)
+def _store_publish_id(dialect: str, with_log: bool) -> tuple[Any, Any]:
+    def logged(column: Any) -> Any:
+        return _appended(dialect, column, bindparam("log_id")) if with_log else column
+
+    store = (
+        update(posts)
+        .where(_HELD)
+        .values(
+            platform_publish_id=bindparam("publish_id"),
+            publish_stage=Stage.uploading,
+            publish_stage_at=bindparam("now"),
+            platform_log_ids=logged(posts.c.platform_log_ids),
+            updated_at=bindparam("now"),
+        )
+        .returning(posts.c.id)
+    )
+    note = (
+        update(attempts)
+        .where(attempts.c.id == bindparam("attempt_id"))
+        .values(publish_id=bindparam("publish_id"), request_ids=logged(attempts.c.request_ids))
+    )
+    return store, note
+
+
+@lru_cache(maxsize=2)
+def _release_until(uploaded: bool) -> Any:
+    stage: dict[str, Any] = (
+        {"publish_stage": Stage.confirming, "publish_stage_at": bindparam("now")}
+        if uploaded
+        else {}
+    )
+    return (
+        update(posts)
+        .where(_HELD)
+        .values(
+            claimed_by=None,
+            lease_expires_at=bindparam("check_at"),
+            platform_status=func.coalesce(
+                bindparam("platform_status", type_=String), posts.c.platform_status
+            ),
+            updated_at=bindparam("now"),
+            **stage,
+        )
+        .returning(posts.c.id)
+    )
+
+
+def _appended(dialect: str, column: Any, value: Any) -> Any:
+    """`column || [value]` for a JSON list column, in SQL (no read-modify-write)."""
+    if dialect == "postgresql":
+        added = func.jsonb_build_array(cast(value, String))
+        return cast(cast(column, JSONB).op("||")(added), JSON)
+    return func.json_insert(column, "$[#]", value)
 
 
 def _held_by(post_id: int, worker_id: str) -> ColumnElement[bool]:
@@ -197,15 +319,24 @@ class PostQueue:
     async def claim(
         self, worker_id: str, limit: int, now: datetime, lease: timedelta
     ) -> list[Claim]:
-        """Claim up to `limit` posts: expired leases and due checks first, then due posts."""
+        """Claim up to `limit` posts: due posts first (being on time is the promise), then
+        expired leases and due status checks, which always get a quarter of the batch so a
+        flood of due posts cannot hold up recoveries and verdicts indefinitely."""
         async with self.transaction() as connection:
-            stale = await self._pick(connection, _expired(now), posts.c.lease_expires_at, limit)
-            due: list[Any] = []
-            if len(stale) < limit:
-                due = await self._pick(
-                    connection, _due(now), posts.c.scheduled_time, limit - len(stale)
+            expired_order = posts.c.lease_expires_at
+            stale = await self._pick(connection, _expired(now), expired_order, max(1, limit // 4))
+            due = await self._pick(
+                connection, _due(now), posts.c.scheduled_time, limit - len(stale)
+            )
+            if len(stale) + len(due) < limit and len(stale) == max(1, limit // 4):
+                taken = [row.id for row in stale]
+                stale += await self._pick(
+                    connection,
+                    and_(_expired(now), posts.c.id.not_in(taken)),
+                    expired_order,
+                    limit - len(stale) - len(due),
                 )
-            rows = [*stale, *due]
+            rows = [*due, *stale]
             if not rows:
                 return []
             await connection.execute(
@@ -235,9 +366,15 @@ class PostQueue:
         order: Any,
         limit: int,
     ) -> list[Any]:
-        query = select(*_CLAIM_COLUMNS).where(condition).order_by(order).limit(limit)
+        query = (
+            select(*_claim_columns())
+            .select_from(posts.outerjoin(accounts, accounts.c.id == posts.c.social_account_id))
+            .where(condition)
+            .order_by(order)
+            .limit(limit)
+        )
         if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=posts)
         return list((await connection.execute(query)).all())
 
     async def next_due(self, now: datetime) -> datetime | None:
@@ -278,84 +415,49 @@ class PostQueue:
 
     # -- one post's steps --------------------------------------------------------------
 
-    async def account_block(self, account_id: int | None) -> str | None:
-        """Why posts of this account cannot go out now (None: they can)."""
-        if account_id is None:
-            return "The post has no connected TikTok account; connect one and retry."
-        async with self.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(accounts.c.status, accounts.c.status_reason).where(
-                        accounts.c.id == account_id
-                    )
-                )
-            ).first()
-        if row is None:
-            return "The post's TikTok account no longer exists; connect one and retry."
-        if row.status == "reauth_required":
-            return (
-                "TikTok access for this account was revoked or expired; reconnect the account "
-                f"and retry ({row.status_reason or 'reauthorization required'})."
-            )
-        if row.status == "disconnected":
-            return "The post's TikTok account was disconnected; reconnect it and retry."
-        return None
-
     async def start_attempt(
-        self, claim: Claim, worker_id: str, now: datetime, *, interrupted: str
-    ) -> Started | None:
-        """Record an attempt before the platform is called; None when the claim was lost."""
+        self,
+        claim: Claim,
+        worker_id: str,
+        now: datetime,
+        *,
+        interrupted: str,
+        pace: TransactionalPacing | None = None,
+    ) -> Started | Paced | None:
+        """Record an attempt before the platform is called; None when the claim was lost.
+
+        With `pace`, the account's init slot is taken in the same transaction; when none
+        is free the post goes back to `scheduled` until one is (`Paced`), no attempt used.
+        """
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(_held_by(claim.post_id, worker_id))
-                    .values(
-                        attempt_count=posts.c.attempt_count + 1,
-                        publish_stage=Stage.initializing,
-                        publish_stage_at=now,
-                        platform_publish_id=None,
-                        updated_at=now,
-                    )
-                    .returning(posts.c.attempt_count)
-                )
-            ).first()
+            slot_ref: str | None = None
+            if pace is not None:
+                wait, slot_ref = await pace(connection)
+                if slot_ref is None:
+                    at = now + timedelta(seconds=wait)
+                    deferred = await self._defer_in(connection, claim.post_id, worker_id, at, now)
+                    return Paced(wait) if deferred else None
+            held = {"post_id": claim.post_id, "worker_id": worker_id, "now": now}
+            row = (await connection.execute(_START, held)).first()
             if row is None:
                 return None
-            # An attempt still running here belongs to a worker that stopped mid-way.
-            await _close_running(
-                connection, claim.post_id, now, AttemptOutcome.interrupted, interrupted
-            )
+            if claim.running_attempt_id is not None:
+                # An attempt still running here belongs to a worker that stopped mid-way.
+                await _close_running(
+                    connection, claim.post_id, now, AttemptOutcome.interrupted, interrupted
+                )
             attempt_id = (
                 await connection.execute(
-                    insert(attempts)
-                    .values(
-                        post_id=claim.post_id,
-                        number=row.attempt_count,
-                        worker_id=worker_id,
-                        started_at=now,
-                        outcome=AttemptOutcome.running,
-                        request_ids=[],
-                    )
-                    .returning(attempts.c.id)
+                    _NEW_ATTEMPT,
+                    {
+                        "post_id": claim.post_id,
+                        "number": row.attempt_count,
+                        "worker_id": worker_id,
+                        "now": now,
+                    },
                 )
             ).scalar_one()
-        return Started(attempt_id, row.attempt_count)
-
-    async def running_attempt(self, post_id: int) -> int | None:
-        """The attempt a reconciliation continues (the newest one still running)."""
-        async with self.engine.connect() as connection:
-            return (
-                await connection.execute(
-                    select(attempts.c.id)
-                    .where(
-                        attempts.c.post_id == post_id,
-                        attempts.c.outcome == AttemptOutcome.running,
-                    )
-                    .order_by(attempts.c.id.desc())
-                    .limit(1)
-                )
-            ).scalar()
+        return Started(attempt_id, row.attempt_count, slot_ref)
 
     async def store_publish_id(
         self,
@@ -367,31 +469,19 @@ class PostQueue:
         now: datetime,
     ) -> bool:
         """Persist the platform's publish id at once; False when the claim was lost."""
+        params = {
+            "post_id": post_id,
+            "worker_id": worker_id,
+            "publish_id": publish_id,
+            "log_id": log_id,
+            "attempt_id": attempt_id,
+            "now": now,
+        }
+        store, note = _store_publish_id(self.dialect, log_id is not None)
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(_held_by(post_id, worker_id))
-                    .values(
-                        platform_publish_id=publish_id,
-                        publish_stage=Stage.uploading,
-                        publish_stage_at=now,
-                        platform_log_ids=self._append(posts.c.platform_log_ids, log_id),
-                        updated_at=now,
-                    )
-                    .returning(posts.c.id)
-                )
-            ).first()
-            if row is None:
+            if (await connection.execute(store, params)).first() is None:
                 return False
-            await connection.execute(
-                update(attempts)
-                .where(attempts.c.id == attempt_id)
-                .values(
-                    publish_id=publish_id,
-                    request_ids=self._append(attempts.c.request_ids, log_id),
-                )
-            )
+            await connection.execute(note, params)
         return True
 
     async def await_verdict(
@@ -405,24 +495,15 @@ class PostQueue:
         platform_status: str | None = None,
     ) -> bool:
         """Release the claim until the next status check (`uploaded` starts the clock)."""
-        values: dict[str, Any] = {
-            "claimed_by": None,
-            "lease_expires_at": check_at,
-            "updated_at": now,
+        params = {
+            "post_id": post_id,
+            "worker_id": worker_id,
+            "check_at": check_at,
+            "now": now,
+            "platform_status": platform_status,
         }
-        if platform_status is not None:
-            values["platform_status"] = platform_status
-        if uploaded:
-            values.update(publish_stage=Stage.confirming, publish_stage_at=now)
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(_held_by(post_id, worker_id))
-                    .values(**values)
-                    .returning(posts.c.id)
-                )
-            ).first()
+            row = (await connection.execute(_release_until(uploaded), params)).first()
         return row is not None
 
     async def retry_later(
@@ -465,17 +546,19 @@ class PostQueue:
     async def defer(self, post_id: int, worker_id: str, at: datetime, now: datetime) -> bool:
         """Hand an unstarted claim back, due again at `at` (no attempt is used up)."""
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(
-                        _held_by(post_id, worker_id),
-                        posts.c.platform_publish_id.is_(None),
-                    )
-                    .values(status=PostStatus.scheduled, next_attempt_at=at, **_released(now))
-                    .returning(posts.c.id)
-                )
-            ).first()
+            return await self._defer_in(connection, post_id, worker_id, at, now)
+
+    async def _defer_in(
+        self, connection: AsyncConnection, post_id: int, worker_id: str, at: datetime, now: datetime
+    ) -> bool:
+        row = (
+            await connection.execute(
+                update(posts)
+                .where(_held_by(post_id, worker_id), posts.c.platform_publish_id.is_(None))
+                .values(status=PostStatus.scheduled, next_attempt_at=at, **_released(now))
+                .returning(posts.c.id)
+            )
+        ).first()
         return row is not None
 
     async def fail(
@@ -514,9 +597,7 @@ class PostQueue:
                 await _close_running(connection, post_id, now, AttemptOutcome.failed, message)
         return row is not None
 
-    async def settle(
-        self, post_id: int, attempt_id: int | None, outcome: PublishOutcome, now: datetime
-    ) -> bool:
+    async def settle(self, post_id: int, outcome: PublishOutcome, now: datetime) -> bool:
         """Apply the platform's verdict through the guarded write webhooks use too.
 
         `apply_outcome` moves only a `publishing` (or `unconfirmed`) post, whoever holds
@@ -525,17 +606,11 @@ class PostQueue:
         async with self.transaction() as connection:
             session = AsyncSession(bind=connection)
             try:
-                settled = await apply_outcome(session, post_id, outcome, now=now)
+                # Releases the claim, closes the running attempt with the verdict and keeps
+                # the status call's log id on the post.
+                return await apply_outcome(session, post_id, outcome, now=now)
             finally:
                 await session.close()
-            await self._clear_claim_if_settled(connection, post_id, now)
-            if attempt_id is not None:
-                attempt = _ATTEMPT_OF_STATE[outcome.state]
-                code = outcome.fail_reason if outcome.state is OutcomeState.failed else None
-                await self._finish_attempt(
-                    connection, attempt_id, now, attempt, code, outcome.message, outcome.log_id
-                )
-        return settled
 
     async def give_up_waiting(
         self, post_id: int, worker_id: str, attempt_id: int | None, message: str, now: datetime
@@ -833,13 +908,7 @@ class PostQueue:
         return [dict(row) for row in rows.mappings()]
 
     def _append(self, column: Any, value: str | None) -> Any:
-        """`column || [value]` for a JSON list column, in SQL (no read-modify-write)."""
-        if value is None:
-            return column
-        if self.dialect == "postgresql":
-            added = cast(literal(json.dumps([value]), String), JSONB)
-            return cast(cast(column, JSONB).op("||")(added), JSON)
-        return func.json_insert(column, "$[#]", value)
+        return column if value is None else _appended(self.dialect, column, literal(value))
 
 
 async def take_back_unstarted(session: AsyncSession, post_id: int, now: datetime) -> bool:
@@ -898,6 +967,9 @@ def _claim(row: Any, *, fresh: bool) -> Claim:
         previous_worker=row.claimed_by,
         fresh=fresh,
         last_error=row.last_error,
+        account_status=row.account_status,
+        account_reason=row.account_reason,
+        running_attempt_id=row.running_attempt_id,
     )
 
 

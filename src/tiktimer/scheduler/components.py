@@ -35,9 +35,15 @@ class SchedulerComponents:
         )
 
     def start_in_process(
-        self, *, publisher_factory: PublisherFactory, accounts: AccountTokens
+        self,
+        *,
+        publisher_factory: PublisherFactory,
+        accounts: AccountTokens,
+        media_gc: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        """Run a dispatcher inside this process (`tiktimer serve` with TIKTIMER_RUN_SCHEDULER)."""
+        """Run a dispatcher inside this process (`tiktimer serve` with TIKTIMER_RUN_SCHEDULER),
+        with the housekeeping a worker does (media retention)."""
+        interval = self.settings.media_gc_interval_minutes * 60.0
         self.in_process = InProcessScheduler.build(
             self.settings,
             queue=self.queue,
@@ -45,6 +51,7 @@ class SchedulerComponents:
             publisher_factory=publisher_factory,
             accounts=accounts,
             wakeup=self.wakeup,
+            housekeeping={"media.gc": (interval, media_gc)} if media_gc else None,
         )
         self.in_process.start()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from tiktimer.db.session import SessionDep
 from tiktimer.errors import Conflict, NotFound, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.kit.schemas import Schema
+from tiktimer.kit.state import from_state
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.posts import repository
@@ -43,18 +44,8 @@ class AttemptRead(Schema):
     request_ids: list[str]
 
 
-def _queue(request: Request) -> PostQueue:
-    queue: PostQueue = request.app.state.post_queue
-    return queue
-
-
-def _signal(request: Request) -> DueSignal:
-    signal: DueSignal = request.app.state.due_signal
-    return signal
-
-
-QueueDep = Annotated[PostQueue, Depends(_queue)]
-SignalDep = Annotated[DueSignal, Depends(_signal)]
+QueueDep = Annotated[PostQueue, Depends(from_state("post_queue"))]
+SignalDep = Annotated[DueSignal, Depends(from_state("due_signal"))]
 
 
 async def _status_of(session: AsyncSession, user_id: int, post_id: int) -> tuple[str, int | None]:

@@ -35,7 +35,7 @@ from tiktimer.publishing.base import (
     PublishJob,
 )
 from tiktimer.publishing.polling import not_confirmed_message
-from tiktimer.scheduler.claims import AttemptOutcome, Claim, PostQueue, Stage
+from tiktimer.scheduler.claims import AttemptOutcome, Claim, Paced, PostQueue, Stage
 from tiktimer.scheduler.events import state_changed
 from tiktimer.scheduler.pacing import SlidingWindowPacer, Slot
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
@@ -100,7 +100,7 @@ class PostRun:
 
     async def _publish(self) -> None:
         claim, context = self.claim, self.context
-        block = await context.queue.account_block(claim.account_id)
+        block = claim.blocked()
         if block is not None:
             await self._fail("account_unusable", block)
             return
@@ -110,7 +110,9 @@ class PostRun:
                 "attempts_exhausted", f"Gave up after {claim.attempt_count} attempts.{last}"
             )
             return
-        if not await self._pace_init():
+        assert claim.account_id is not None  # blocked() said so
+        pace = context.pacer.transactional(claim.account_id, INIT_BUCKET)
+        if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
         started = await context.queue.start_attempt(
@@ -119,10 +121,22 @@ class PostRun:
             utc_now(),
             interrupted=f"{previous} stopped before TikTok returned a publish id; "
             "the attempt was started over",
+            pace=pace,
         )
         if started is None:
             self._lost("start")
             return
+        if isinstance(started, Paced):
+            state_changed(
+                self.post_id,
+                self._label(),
+                "scheduled",
+                "rate_paced",
+                retry_in=f"{started.wait:.1f}s",
+            )
+            return
+        if started.slot_ref is not None:
+            self.init_slot = context.pacer.slot(claim.account_id, INIT_BUCKET, started.slot_ref)
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
@@ -242,7 +256,7 @@ class PostRun:
                 claim.stage,
                 claim.previous_worker,
             )
-        self.attempt_id = await context.queue.running_attempt(self.post_id)
+        self.attempt_id = claim.running_attempt_id
         now = utc_now()
         waited = (now - (claim.stage_at or now)).total_seconds()
         slot: Slot | None = None
@@ -269,7 +283,7 @@ class PostRun:
             else:
                 await self._check_later(waited, platform_status=outcome.platform_status)
             return
-        settled = await context.queue.settle(self.post_id, self.attempt_id, outcome, utc_now())
+        settled = await context.queue.settle(self.post_id, outcome, utc_now())
         target = "failed" if outcome.state is OutcomeState.failed else "published"
         if settled:
             state_changed(

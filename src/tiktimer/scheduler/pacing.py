@@ -28,12 +28,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tiktimer.kit.time import ensure_utc, utc_now
 from tiktimer.models import RateLimitHit
-from tiktimer.scheduler.claims import PostQueue, cast_table
+from tiktimer.scheduler.claims import PostQueue, TransactionalPacing, cast_table
 from tiktimer.scheduler.redis import RedisClient, RedisError
 
 log = logging.getLogger("tiktimer.scheduler.pacing")
@@ -65,6 +67,9 @@ class RateLimits:
     per_bucket: Mapping[str, int] = field(
         default_factory=lambda: {"init": 6, "status": 30, "creator_info": 20}
     )
+    # A reserved slot used within this time keeps its stamp: the window's margin over the
+    # platform's covers the difference. Used later, it is re-stamped to the call's time.
+    restamp_after: float = 0.0
 
     def limit(self, bucket: str) -> int | None:
         return self.per_bucket.get(bucket)
@@ -123,6 +128,8 @@ class SlidingWindowPacer(ABC):
         age = asyncio.get_running_loop().time() - slot.taken_at
         if age >= self.limits.window_seconds * 0.5:
             return False
+        if age <= self.limits.restamp_after:
+            return True
         try:
             await self._restamp(slot)
         except Exception as exc:
@@ -142,6 +149,15 @@ class SlidingWindowPacer(ABC):
         finally:
             _prepaid.reset(token)
 
+    def transactional(self, account_id: int, bucket: str) -> TransactionalPacing | None:
+        """A grant that runs inside a queue transaction, when this pacer can do that."""
+        return None
+
+    def slot(self, account_id: int, bucket: str, ref: str) -> Slot:
+        """The `Slot` of a grant made by `transactional`, for `prepaid`."""
+        loop_time = asyncio.get_running_loop().time()
+        return Slot(account_id, bucket, f"{bucket}:{account_id}", ref, loop_time)
+
     async def prune(self, now: datetime) -> None:  # noqa: B027 - optional hook
         """Drop what has left every window (keeps the shared table small)."""
 
@@ -156,37 +172,69 @@ class DbPacer(SlidingWindowPacer):
         self._window = timedelta(seconds=limits.window_seconds)
 
     async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
-        now = utc_now()
-        cutoff = now - self._window
+        if self.queue.dialect == "postgresql":
+            async with self.queue.engine.connect() as connection:
+                return await self._take_pg(connection, key, limit)
         async with self.queue.transaction() as connection:
-            if self.queue.dialect == "postgresql":
-                await connection.execute(
-                    select(func.pg_advisory_xact_lock(_ADVISORY_CLASS, func.hashtext(key)))
-                )
-            recent = (
-                (
-                    await connection.execute(
-                        select(hits.c.at)
-                        .where(hits.c.bucket == key, hits.c.at > cutoff)
-                        .order_by(hits.c.at.desc())
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            return await self._take_on(connection, key, limit)
+
+    async def _take_pg(
+        self, connection: AsyncConnection, key: str, limit: int
+    ) -> tuple[float, str | None]:
+        """PostgreSQL: three statements straight on the asyncpg driver (this runs three
+        times per post), in a transaction of its own that the advisory lock lasts for.
+        Run before anything else on `connection`, it is a top-level transaction."""
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        async with driver.transaction():
+            await driver.execute(_PG_LOCK, _ADVISORY_CLASS, key)
+            now = utc_now()  # read after the lock: the window is judged as of the grant
+            recent = await driver.fetch(_PG_RECENT, key, now - self._window, limit)
             if len(recent) >= limit:
-                frees_at = ensure_utc(recent[-1]) + self._window
-                return (frees_at - now).total_seconds(), None
-            await connection.execute(delete(hits).where(hits.c.bucket == key, hits.c.at <= cutoff))
-            row_id = (
-                await connection.execute(
-                    insert(hits).values(bucket=key, at=now).returning(hits.c.id)
-                )
-            ).scalar_one()
+                frees_at = ensure_utc(recent[-1][0]) + self._window
+                return max((frees_at - now).total_seconds(), 0.001), None
+            row_id = await driver.fetchval(_PG_INSERT, key, now)
         return 0.0, str(row_id)
 
+    async def _take_on(
+        self, connection: AsyncConnection, key: str, limit: int
+    ) -> tuple[float, str | None]:
+        """The grant inside the caller's transaction (SQLite: BEGIN IMMEDIATE serialises)."""
+        if self.queue.dialect == "postgresql":
+            return await self._take_pg(connection, key, limit)
+        now = utc_now()
+        recent = (
+            (
+                await connection.execute(
+                    select(hits.c.at)
+                    .where(hits.c.bucket == key, hits.c.at > now - self._window)
+                    .order_by(hits.c.at.desc())
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if len(recent) >= limit:
+            frees_at = ensure_utc(recent[-1]) + self._window
+            return max((frees_at - now).total_seconds(), 0.001), None
+        row_id = (
+            await connection.execute(insert(hits).values(bucket=key, at=now).returning(hits.c.id))
+        ).scalar_one()
+        return 0.0, str(row_id)
+
+    def transactional(self, account_id: int, bucket: str) -> TransactionalPacing | None:
+        limit = self.limits.limit(bucket)
+        if limit is None:
+            return None
+        key = f"{bucket}:{account_id}"
+        return lambda connection: self._take_on(connection, key, limit)
+
     async def _restamp(self, slot: Slot) -> None:
+        if self.queue.dialect == "postgresql":
+            async with self.queue.engine.connect() as connection:
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                await driver.execute(_PG_RESTAMP, utc_now(), int(slot.ref))
+            return
         async with self.queue.transaction() as connection:
             await connection.execute(
                 update(hits).where(hits.c.id == int(slot.ref)).values(at=utc_now())
@@ -196,6 +244,13 @@ class DbPacer(SlidingWindowPacer):
         async with self.queue.transaction() as connection:
             await connection.execute(delete(hits).where(hits.c.at <= now - self._window))
 
+
+_PG_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+_PG_RECENT = (
+    "SELECT at FROM rate_limit_hits WHERE bucket = $1 AND at > $2 ORDER BY at DESC LIMIT $3"
+)
+_PG_INSERT = "INSERT INTO rate_limit_hits (bucket, at) VALUES ($1, $2) RETURNING id"
+_PG_RESTAMP = "UPDATE rate_limit_hits SET at = $1 WHERE id = $2"
 
 _SLIDING_WINDOW_LUA = """
 local t = redis.call('TIME')

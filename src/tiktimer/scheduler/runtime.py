@@ -15,10 +15,15 @@ from tiktimer.scheduler.pacing import RateLimits, SlidingWindowPacer, build_pace
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import DueSignal, PgListener, Wakeup
 
+# TikTok's windows are one sliding minute (reference §7); ours are a little longer.
+PLATFORM_WINDOW_SECONDS = 60.0
+
 
 def rate_limits(settings: Settings) -> RateLimits:
+    margin = settings.rate_limit_window_seconds - PLATFORM_WINDOW_SECONDS
     return RateLimits(
         window_seconds=settings.rate_limit_window_seconds,
+        restamp_after=max(0.0, margin / 2),
         per_bucket={
             "init": settings.rate_limit_init,
             "status": settings.rate_limit_status,

@@ -85,23 +85,28 @@ class PgListener:
         delay = 0.5
         while True:
             try:
-                connection = await asyncpg.connect(self._dsn, timeout=5)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                await self._listen()
+                delay = 0.5
+                log.warning("scheduler.listen.lost: reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # polling carries on meanwhile; never give up listening
                 log.warning("scheduler.listen.unavailable error=%s retry_in=%.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-                continue
-            delay = 0.5
-            lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            try:
-                connection.add_termination_listener(partial(_resolve, lost))
-                await connection.add_listener(CHANNEL, self._notified)
-                self._wakeup.set()  # anything announced while we were away is due now
-                await lost
-                log.warning("scheduler.listen.lost: reconnecting")
-            finally:
-                if not connection.is_closed():
-                    await connection.close(timeout=2)
+
+    async def _listen(self) -> None:
+        """Listen until the connection drops."""
+        connection = await asyncpg.connect(self._dsn, timeout=5)
+        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            connection.add_termination_listener(partial(_resolve, lost))
+            await connection.add_listener(CHANNEL, self._notified)
+            self._wakeup.set()  # anything announced while we were away is due now
+            await lost
+        finally:
+            if not connection.is_closed():
+                await connection.close(timeout=2)
 
     def _notified(self, *_: object) -> None:
         self._wakeup.set()

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.config import Settings
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
 from tiktimer.kit.crypto import TokenCipher
+from tiktimer.kit.time import utc_now
 from tiktimer.media.components import build_media
 from tiktimer.platforms.tiktok.connection import build_tiktok
 from tiktimer.publishing.base import Pacer, Publisher
@@ -83,10 +85,18 @@ async def _work(settings: Settings, concurrency: int | None, stop_requested: asy
         dispatcher.stop()
 
     stopper = asyncio.create_task(stop_on_signal())
+    gc = asyncio.create_task(
+        run_periodically(
+            "media.gc",
+            settings.media_gc_interval_minutes * 60.0,
+            lambda: media.gc(sessionmaker, utc_now()),
+        )
+    )
     try:
         await dispatcher.run()
     finally:
         stopper.cancel()
+        gc.cancel()
         if listener is not None:
             await listener.aclose()
         await pacer.aclose()
@@ -97,6 +107,22 @@ async def _work(settings: Settings, concurrency: int | None, stop_requested: asy
         await engine.dispose()
 
 
+async def run_periodically(
+    name: str, interval_seconds: float, job: Callable[[], Awaitable[object]]
+) -> None:
+    """Housekeeping beside the dispatcher (media retention); safe in every process at once.
+
+    The first run comes after a random part of the interval, so processes started together
+    do not all run it together."""
+    await asyncio.sleep(random.uniform(0.1, 1.0) * interval_seconds)
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("scheduler.housekeeping.failed job=%s", name)
+        await asyncio.sleep(interval_seconds)
+
+
 class InProcessScheduler:
     """The dispatcher of `tiktimer serve` (on by default; TIKTIMER_RUN_SCHEDULER=false)."""
 
@@ -105,11 +131,14 @@ class InProcessScheduler:
         dispatcher: Dispatcher,
         pacer: SlidingWindowPacer,
         listener: PgListener | None,
+        housekeeping: dict[str, tuple[float, Callable[[], Awaitable[object]]]] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.pacer = pacer
         self.listener = listener
+        self.housekeeping = housekeeping or {}
         self._task: asyncio.Task[None] | None = None
+        self._chores: list[asyncio.Task[None]] = []
 
     @classmethod
     def build(
@@ -121,6 +150,7 @@ class InProcessScheduler:
         publisher_factory: PublisherFactory,
         accounts: AccountTokens,
         wakeup: Wakeup,
+        housekeeping: dict[str, tuple[float, Callable[[], Awaitable[object]]]] | None = None,
     ) -> InProcessScheduler:
         dispatcher = build_dispatcher(
             settings,
@@ -130,14 +160,21 @@ class InProcessScheduler:
             accounts=accounts,
             wakeup=wakeup,
         )
-        return cls(dispatcher, pacer, listener_for(queue.engine, settings.database_url, wakeup))
+        listener = listener_for(queue.engine, settings.database_url, wakeup)
+        return cls(dispatcher, pacer, listener, housekeeping)
 
     def start(self) -> None:
         if self.listener is not None:
             self.listener.start()
         self._task = asyncio.create_task(self.dispatcher.run(), name="tiktimer-dispatcher")
+        self._chores = [
+            asyncio.create_task(run_periodically(name, interval, job))
+            for name, (interval, job) in self.housekeeping.items()
+        ]
 
     async def stop(self) -> None:
+        for chore in self._chores:
+            chore.cancel()
         self.dispatcher.stop()
         if self._task is not None:
             grace = self.dispatcher.options.shutdown_grace_seconds
