@@ -7,20 +7,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.fixtures.server import clean_env, running_server, tiktimer_command
+from tests.fixtures.server import run_tiktimer, running_server
 
 
 def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*tiktimer_command(), *args],
-        cwd=tmp_path,
-        env=clean_env(),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_tiktimer(tmp_path, *args, stdin=stdin)
 
 
 def test_db_commands(tmp_path: Path) -> None:

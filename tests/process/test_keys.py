@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from tests.accounts.conftest import connect
 from tests.fixtures.app import SelfTransport, make_settings
 from tests.fixtures.databases import sqlite_url
-from tests.fixtures.server import clean_env, tiktimer_command
+from tests.fixtures.server import clean_env, run_tiktimer
 from tests.fixtures.users import user_headers
 from tiktimer.app import create_app
 from tiktimer.db import migrate
@@ -45,14 +45,7 @@ async def test_rotation_keeps_accounts_usable(tmp_path: Path) -> None:
 
     def rotate_with(keys: str) -> subprocess.CompletedProcess[str]:
         env = clean_env(DATABASE_URL=url, TIKTIMER_DATA_DIR=str(tmp_path), TIKTIMER_TOKEN_KEYS=keys)
-        return subprocess.run(
-            [*tiktimer_command(), "keys", "rotate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_tiktimer(tmp_path, "keys", "rotate", env=env)
 
     without_old = await asyncio.to_thread(rotate_with, new)
     assert without_old.returncode == 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.fixtures.databases import create_pg_database, drop_pg_database
-from tests.fixtures.server import clean_env, running_server, tiktimer_command
+from tests.fixtures.server import clean_env, run_tiktimer, running_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 pytestmark = pytest.mark.slow
@@ -51,15 +51,7 @@ def test_readme_walkthrough_against_zero_config_server(tmp_path: Path) -> None:
 
 def test_serve_refuses_sample_secret(tmp_path: Path) -> None:
     env = clean_env(SECRET_KEY="your-secret-key-needs-to-be-updated")
-    result = subprocess.run(
-        [*tiktimer_command(), "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_tiktimer(tmp_path, "serve", env=env)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
@@ -72,26 +64,10 @@ def test_serve_on_postgresql_needs_upgrade_then_runs_with_workers(tmp_path: Path
     url = create_pg_database("tiktimer_serve")
     try:
         env = clean_env(DATABASE_URL=url, SECRET_KEY="s" * 40, TIKTIMER_DATA_DIR=str(tmp_path))
-        refused = subprocess.run(
-            [*tiktimer_command(), "serve"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        refused = run_tiktimer(tmp_path, "serve", env=env)
         assert refused.returncode == 1
         assert "run `tiktimer db upgrade` first" in refused.stderr
-        upgrade = subprocess.run(
-            [*tiktimer_command(), "db", "upgrade"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        upgrade = run_tiktimer(tmp_path, "db", "upgrade", env=env)
         assert upgrade.returncode == 0, upgrade.stderr
         with running_server(tmp_path, "--workers", "2", env=env) as base:
             health = httpx.get(f"{base}/health").json()
@@ -107,15 +83,7 @@ def test_unreachable_database_retries_then_fails_clearly(tmp_path: Path) -> None
         TIKTIMER_DB_CONNECT_RETRIES="2",
         TIKTIMER_DATA_DIR=str(tmp_path),
     )
-    result = subprocess.run(
-        [*tiktimer_command(), "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_tiktimer(tmp_path, "serve", env=env)
     assert result.returncode == 1
     assert result.stderr.count("db.connect.retry") == 2
     last = result.stderr.strip().splitlines()[-1]
