@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -131,6 +132,10 @@ def create_app(
             settings.sandbox_enabled,
             "in-process" if settings.run_scheduler else "off (dedicated workers)",
         )
+        # Everything built so far lives as long as the process: move it out of the
+        # collector's sight, so full collections under load stay short (fewer tail spikes).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
