@@ -152,6 +152,9 @@ def create_app(
         version=__version__,
         description="Schedule TikTok posts and have them published on time, exactly once.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry looks up providers on every request; only pay for
+        # it when an operator asks for traces and metrics.
+        telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
     )
     app.state.settings = settings
     exception_handlers.install(app)

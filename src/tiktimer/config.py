@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("TIKTIMER_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("TIKTIMER_PORT"))
     public_url: str | None = Field(None, validation_alias=_env("TIKTIMER_PUBLIC_URL"))
+    otel: bool = Field(False, validation_alias=_env("TIKTIMER_OTEL"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("TIKTIMER_LOG_LEVEL")
     )
