@@ -8,15 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 
 from tests.accounts.conftest import connect
-from tests.fixtures.app import SelfTransport, make_settings
+from tests.fixtures.app import make_settings, sandboxed_app
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.server import clean_env, run_tiktimer
 from tests.fixtures.users import user_headers
-from tiktimer.app import create_app
+from tiktimer.config import Settings
 from tiktimer.db import migrate
 
 
@@ -26,16 +25,10 @@ async def test_rotation_keeps_accounts_usable(tmp_path: Path) -> None:
     await asyncio.to_thread(migrate.upgrade, url)
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
-    async def app_with(keys: str):  # type: ignore[no-untyped-def]
-        transport = SelfTransport()
-        app = create_app(
-            make_settings(url, tmp_path, token_keys_raw=keys), tiktok_transport=transport
-        )
-        transport.app = app
-        return app
+    def settings_with(keys: str) -> Settings:
+        return make_settings(url, tmp_path, token_keys_raw=keys)
 
-    app = await app_with(old)
-    async with LifespanManager(app):
+    async with sandboxed_app(settings_with(old)) as app:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://tiktimer.test"
         ) as client:
@@ -54,8 +47,7 @@ async def test_rotation_keeps_accounts_usable(tmp_path: Path) -> None:
     assert rotate.returncode == 0, rotate.stderr
     assert "re-encrypted 4 stored secrets" in rotate.stdout
 
-    app = await app_with(new)  # the old key is gone entirely
-    async with LifespanManager(app):
+    async with sandboxed_app(settings_with(new)) as app:  # the old key is gone entirely
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://tiktimer.test"
         ) as client:

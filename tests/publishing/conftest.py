@@ -7,15 +7,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from tests.fixtures.app import SelfTransport, make_settings
+from tests.fixtures.app import make_settings, sandboxed_app
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.users import user_headers
 from tests.media_factory import MediaSamples
 from tests.publishing.helpers import RecordingPacer, connect_creator, user_id
-from tiktimer.app import create_app
 from tiktimer.platforms.tiktok.emulator import Emulator
 from tiktimer.publishing.tiktok import TikTokPublisher
 
@@ -33,10 +31,7 @@ async def app(
         media_public_url=MEDIA_BASE,
         tiktok_daily_post_cap=DAILY_CAP,
     )
-    transport = SelfTransport()
-    application = create_app(settings, tiktok_transport=transport)
-    transport.app = application
-    async with LifespanManager(application):
+    async with sandboxed_app(settings) as application:
         yield application
 
 

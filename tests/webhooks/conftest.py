@@ -10,15 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from tests.fixtures.app import SelfTransport, make_settings
+from tests.fixtures.app import make_settings, sandboxed_app
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.users import user_headers
 from tests.publishing.helpers import connect_creator, create_post
-from tiktimer.app import create_app
 from tiktimer.models import Post, PostStatus
 from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET, Emulator
 from tiktimer.publishing.tiktok import TikTokPublisher
@@ -37,10 +35,7 @@ async def app(
         media_public_url="https://media.tiktimer.test",
         sandbox_webhooks=True,
     )
-    transport = SelfTransport()
-    application = create_app(settings, tiktok_transport=transport)
-    transport.app = application
-    async with LifespanManager(application):
+    async with sandboxed_app(settings) as application:
         yield application
 
 
