@@ -281,15 +281,26 @@ class Settings(BaseSettings):
 
 
 def _generated_secret(path: Path, nbytes: int, make: object = None) -> str:
-    """Read a secret kept in the data dir, creating it (mode 0600) the first time."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make().decode() if callable(make) else secrets.token_urlsafe(nbytes)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value
+    """Read a secret kept in the data dir, creating it (mode 0600) the first time.
+
+    Several processes may start at once (`serve --workers N`): each writes a candidate to
+    its own temporary file and hard-links it into place, which succeeds for exactly one,
+    so every process reads the same complete key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = make().decode() if callable(make) else secrets.token_urlsafe(nbytes)
+        candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            candidate.unlink()
+    return path.read_text().strip()
 
 
 def load_settings(**overrides: object) -> Settings:
