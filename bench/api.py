@@ -132,10 +132,11 @@ def server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
         log.close()
 
 
-def prepare(base: str, posts: int) -> str:
-    user = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
+def prepare(base: str, posts: int, username: str = "bench") -> str:
+    """A user with `posts` posts; returns its access token."""
+    user = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
     httpx.post(f"{base}/register", json=user).raise_for_status()
-    token = httpx.post(f"{base}/token", data={"username": "bench", "password": PASSWORD}).json()
+    token = httpx.post(f"{base}/token", data={"username": username, "password": PASSWORD}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     start = datetime.now(UTC) + timedelta(days=1)
     for i in range(posts):
@@ -183,7 +184,9 @@ def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
                 results["GET /health"] = wrk(f"{base}/health", duration, CONNECTIONS)
                 later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
                 body = json.dumps({"content": "bench post", "scheduled_time": later})
-                script = lua_post(workdir, "/posts/", body, "application/json", token)
+                # Another user writes, so the list user and the baseline keep their 50 posts.
+                writer = prepare(base, 0, "writer")
+                script = lua_post(workdir, "/posts/", body, "application/json", writer)
                 results["POST /posts/"] = wrk(
                     f"{base}/posts/", duration, CONNECTIONS, script=script
                 )

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from tiktimer.db.fairpool import FairAsyncPool
+
 log = logging.getLogger(__name__)
 
 
@@ -30,11 +32,17 @@ def create_engine(
 ) -> AsyncEngine:
     json = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **json)
+        pool: dict[str, Any] = (
+            {}
+            if ":memory:" in url
+            else {"poolclass": FairAsyncPool, "pool_size": pool_size, "max_overflow": 0}
+        )
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool, **json)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
+        poolclass=FairAsyncPool,
         pool_size=pool_size,
         max_overflow=0,  # overflow connections are closed on return: churn under load
         pool_pre_ping=False,
