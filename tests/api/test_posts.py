@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from tests.fixtures.users import user_headers
-from tiktimer.models import Post
+from tiktimer.models import Post, User
 
 
 def future(hours: float = 24) -> str:
@@ -45,6 +45,32 @@ async def test_another_users_post_is_404_everywhere(client: httpx.AsyncClient) -
     still = await client.get(url, headers=alice)
     assert still.status_code == 200
     assert still.json()["content"] == "hello"
+
+
+async def test_post_reads_refuse_a_token_from_before_logout(client: httpx.AsyncClient) -> None:
+    """The token check rides in the read's own statement: it must hold with and without rows."""
+    with_posts = await user_headers(client, "alice")
+    post = await create(client, with_posts)
+    without_posts = await user_headers(client, "bob")
+    assert (await client.get("/posts/", headers=without_posts)).json() == []
+    for headers in (with_posts, without_posts):
+        assert (await client.post("/auth/logout", headers=headers)).status_code == 204
+        for url in ("/posts/", "/posts/?offset=5", f"/posts/{post['id']}"):
+            response = await client.get(url, headers=headers)
+            assert response.status_code == 401, (url, response.text)
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_post_reads_refuse_a_deactivated_user(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    headers = await user_headers(client, "alice")
+    post = await create(client, headers)
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(User).where(User.username == "alice").values(is_active=False))
+        await session.commit()
+    for url in ("/posts/", f"/posts/{post['id']}"):
+        assert (await client.get(url, headers=headers)).status_code == 401
 
 
 async def test_unknown_fields_and_mass_assignment_are_422(client: httpx.AsyncClient) -> None:

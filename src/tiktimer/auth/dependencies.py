@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tiktimer.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
@@ -72,22 +72,55 @@ async def get_principal(
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
+# True while the token's user is active and the token's version current; evaluated once per
+# statement (PostgreSQL runs an uncorrelated EXISTS as a one-time filter).
+_TOKEN_IS_CURRENT = exists().where(
+    _users.c.id == bindparam("user_id"),
+    _users.c.token_version == bindparam("token_version"),
+    _users.c.is_active.is_(True),
+)
+
+
+class CallerQuery(FastQuery):
+    """A read of the caller's own rows that returns nothing once the caller's token is stale.
+
+    The token check rides along in the statement, so an authenticated read is one round trip.
+    The statement binds `user_id` (the token's user) wherever it needs it.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        super().__init__(statement.where(_TOKEN_IS_CURRENT))
+
+
 @dataclass(frozen=True, slots=True)
 class AuthedRead:
-    """A read-only request's caller and its one autocommit connection."""
+    """A read-only request's verified token and its one autocommit connection."""
 
-    user: Principal
+    claims: AccessClaims
     connection: AsyncConnection
+
+    @property
+    def user_id(self) -> int:
+        return self.claims.user_id
+
+    async def fetch(self, query: CallerQuery, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The query's rows; a stale token, which yields none, is refused with 401."""
+        claims = self.claims
+        bound = {**params, "user_id": claims.user_id, "token_version": claims.token_version}
+        rows = await query.fetch(self.connection, bound)
+        if not rows:  # nothing of the caller's, or no valid caller: tell them apart
+            await _principal_on(self.connection, claims)
+        return rows
 
 
 async def get_authed_read(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AsyncIterator[AuthedRead]:
-    """Authenticate and read on the same connection: one pool checkout per request."""
+    """A verified token and one pooled connection; `AuthedRead.fetch` checks the token's user."""
     claims = _claims(request, token)
     engine: AsyncEngine = request.app.state.read_engine
     async with engine.connect() as connection:
-        yield AuthedRead(await _principal_on(connection, claims), connection)
+        yield AuthedRead(claims, connection)
 
 
 AuthedReadDep = Annotated[AuthedRead, Depends(get_authed_read, scope="function")]

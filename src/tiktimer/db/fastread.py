@@ -12,17 +12,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Select
+from sqlalchemy import JSON, ColumnElement, Dialect, Select, Text, TypeDecorator, cast, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class RawJSON(TypeDecorator[orjson.Fragment]):
+    """A JSON column's stored text, handed to orjson as is: no parse, no re-encode."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> orjson.Fragment | None:
+        return None if value is None else orjson.Fragment(value)
+
+
+def raw_json(column: ColumnElement[Any]) -> ColumnElement[orjson.Fragment]:
+    """Select a JSON column for a response body only (the value is opaque to Python)."""
+    return type_coerce(cast(column, Text), RawJSON()).label(column.key)
 
 
 class FastQuery:
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self.keys: list[str] = [str(c.key) for c in statement.selected_columns]
-        self._json_at = [
-            i for i, c in enumerate(statement.selected_columns) if isinstance(c.type, JSON)
-        ]
+        columns = list(statement.selected_columns)
+        self._json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+        self._raw_json_at = [i for i, c in enumerate(columns) if isinstance(c.type, RawJSON)]
         self._postgres: tuple[str, list[str]] | None = None
 
     async def fetch(
@@ -36,7 +51,7 @@ class FastQuery:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         records = await driver.fetch(sql, *(params[name] for name in names))
-        if not self._json_at:
+        if not self._json_at and not self._raw_json_at:
             return list(records)
         rows = []
         for record in records:
@@ -44,6 +59,9 @@ class FastQuery:
             for i in self._json_at:
                 if isinstance(row[i], str | bytes):  # the driver's codec may decode already
                     row[i] = orjson.loads(row[i])
+            for i in self._raw_json_at:
+                if row[i] is not None:
+                    row[i] = orjson.Fragment(row[i])
             rows.append(row)
         return rows
 

@@ -54,9 +54,8 @@ async def list_posts(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     """The caller's posts by scheduled time, as a JSON array; the total is in `X-Total-Count`."""
-    posts, total = await repository.list_owned(
-        read.connection,
-        read.user.id,
+    posts, total = await repository.list_callers(
+        read,
         status=status,
         platform=platform,
         scheduled_from=scheduled_from,
@@ -70,7 +69,10 @@ async def list_posts(
 @router.get("/{post_id}", response_model=PostRead)
 async def get_post(post_id: int, read: AuthedReadDep) -> Response:
     """One of the caller's posts."""
-    return await _read(read.connection, read.user.id, post_id)
+    post = await repository.get_callers(read, post_id)
+    if post is None:
+        raise NotFound("Post not found")
+    return JSONBytes(post)
 
 
 @router.patch("/{post_id}", response_model=PostRead)

@@ -11,16 +11,21 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy import JSON, Select, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tiktimer.db.fastread import FastQuery
+from tiktimer.auth.dependencies import AuthedRead, CallerQuery
+from tiktimer.db.fastread import FastQuery, raw_json
 from tiktimer.models import Post, PostMedia
 from tiktimer.posts.schemas import PostRead
 
 _posts = Post.__table__
 _post_media = PostMedia.__table__
-READ_COLUMNS = tuple(_posts.c[name] for name in PostRead.model_fields if name != "media_ids")
+# JSON columns pass through as their stored text: these rows only ever become response bodies.
+READ_COLUMNS = tuple(
+    raw_json(column) if isinstance(column.type, JSON) else column
+    for column in (_posts.c[name] for name in PostRead.model_fields if name != "media_ids")
+)
 _FILTERS = {
     "status": lambda: _posts.c.status == bindparam("status"),
     "platform": lambda: _posts.c.platform == bindparam("platform"),
@@ -39,8 +44,8 @@ def _with_media(page: Select[Any]) -> Select[Any]:
 
 
 @lru_cache(maxsize=32)
-def _list_query(filters: tuple[str, ...]) -> FastQuery:
-    return FastQuery(_list_statement(filters))
+def _list_query(filters: tuple[str, ...]) -> CallerQuery:
+    return CallerQuery(_list_statement(filters))
 
 
 def _list_statement(filters: tuple[str, ...]) -> Select[Any]:
@@ -54,13 +59,16 @@ def _list_statement(filters: tuple[str, ...]) -> Select[Any]:
     return _with_media(page)
 
 
-_ONE_QUERY = FastQuery(
-    _with_media(
+def _one_statement() -> Select[Any]:
+    return _with_media(
         select(*READ_COLUMNS).where(
             _posts.c.user_id == bindparam("user_id"), _posts.c.id == bindparam("post_id")
         )
     )
-)
+
+
+_ONE_QUERY = FastQuery(_one_statement())
+_CALLERS_ONE_QUERY = CallerQuery(_one_statement())
 
 
 @lru_cache(maxsize=32)
@@ -101,9 +109,16 @@ async def get_owned(
     return posts[0] if posts else None
 
 
-async def list_owned(
-    connection: AsyncConnection,
-    user_id: int,
+async def get_callers(read: AuthedRead, post_id: int) -> dict[str, Any] | None:
+    """One of the caller's posts, read with the token check in the same round trip."""
+    posts = _group(
+        _CALLERS_ONE_QUERY.keys, await read.fetch(_CALLERS_ONE_QUERY, {"post_id": post_id})
+    )
+    return posts[0] if posts else None
+
+
+async def list_callers(
+    read: AuthedRead,
     *,
     status: str | None,
     platform: str | None,
@@ -121,14 +136,15 @@ async def list_owned(
     }
     filters = tuple(name for name, value in values.items() if value is not None)
     params: dict[str, Any] = {name: values[name] for name in filters}
-    params["user_id"] = user_id
     query = _list_query(filters)
     keys = query.keys
-    rows = await query.fetch(connection, {**params, "limit": limit, "offset": offset})
+    rows = await read.fetch(query, {**params, "limit": limit, "offset": offset})
     if rows:
         total = int(rows[0][keys.index("_total")])
     elif offset:
-        total = int((await connection.execute(_count_statement(filters), params)).scalar_one())
+        count = _count_statement(filters)
+        params["user_id"] = read.user_id
+        total = int((await read.connection.execute(count, params)).scalar_one())
     else:
         total = 0
     posts = _group(keys, rows)
