@@ -94,7 +94,11 @@ class CallerQuery(FastQuery):
 
 @dataclass(frozen=True, slots=True)
 class AuthedRead:
-    """A read-only request's verified token and its one autocommit connection."""
+    """A read-only request's signed token and its one autocommit connection.
+
+    The token's signature is checked, its user is not: read through `fetch`, whose query
+    checks the user in the same statement, before anything else touches `connection`.
+    """
 
     claims: AccessClaims
     connection: AsyncConnection
