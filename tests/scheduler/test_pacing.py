@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 
+from tests.fixtures.tcp_proxy import TcpProxy
 from tests.scheduler.conftest import (
     LIMITS,
     PACER_WINDOW,
@@ -19,8 +21,7 @@ from tests.scheduler.conftest import (
     second_engine,
     settled,
 )
-from tiktimer.scheduler.pacing import DbPacer, RateLimits, RedisPacer
-from tiktimer.scheduler.redis import RedisClient
+from tiktimer.scheduler.pacing import DbPacer, RateLimits, RedisPacer, redis_client
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -81,9 +82,9 @@ def pacer_now():  # type: ignore[no-untyped-def]
 async def test_redis_window_is_shared_and_exact(world: World) -> None:
     limits = RateLimits(window_seconds=60, per_bucket={"init": 3})
     fallback = DbPacer(world.queue, limits)
-    first = RedisPacer(RedisClient.from_url(REDIS_URL), limits, fallback)
-    second = RedisPacer(RedisClient.from_url(REDIS_URL), limits, fallback)
-    account = int(pacer_now().timestamp() * 1000)  # a key no earlier run used
+    first = RedisPacer(redis_client(REDIS_URL), limits, fallback)
+    second = RedisPacer(redis_client(REDIS_URL), limits, fallback)
+    account = fresh_account()
     try:
         waits = [await (first if n % 2 else second).try_acquire(account, "init") for n in range(5)]
     finally:
@@ -99,11 +100,79 @@ async def test_unreachable_redis_falls_back_to_the_database(world: World) -> Non
         port = sock.getsockname()[1]  # nothing listens here once closed
     limits = RateLimits(window_seconds=60, per_bucket={"init": 1})
     pacer = RedisPacer(
-        RedisClient.from_url(f"redis://127.0.0.1:{port}"), limits, DbPacer(world.queue, limits)
+        redis_client(f"redis://127.0.0.1:{port}"), limits, DbPacer(world.queue, limits)
     )
-    assert await pacer.try_acquire(9, "init") == 0.0
+    _, slot = await pacer.reserve(9, "init")
+    assert slot is not None
+    assert slot.ref.startswith("db:")
     assert await pacer.try_acquire(9, "init") > 0
     await pacer.aclose()
+
+
+@pytest.fixture
+async def redis_proxy() -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy("127.0.0.1", 6379)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis at 127.0.0.1:6379")
+async def test_a_stalled_redis_falls_back_quickly_and_is_used_again(
+    world: World, redis_proxy: TcpProxy
+) -> None:
+    limits = RateLimits(window_seconds=60, per_bucket={"init": 5})
+    url = f"redis://127.0.0.1:{redis_proxy.port}/0"
+    pacer = RedisPacer(redis_client(url), limits, DbPacer(world.queue, limits))
+    account = fresh_account()
+    try:
+        assert not (await taken_ref(pacer, account)).startswith("db:")
+
+        redis_proxy.mode = "stall"
+        redis_proxy.drop_connections()
+        assert (await taken_ref(pacer, account)).startswith("db:")  # the cut connection
+        started = asyncio.get_running_loop().time()
+        assert (await taken_ref(pacer, account)).startswith("db:")  # a new one, never answered
+        assert 1.5 < asyncio.get_running_loop().time() - started < 5  # the timeout, not a hang
+
+        redis_proxy.mode = "forward"
+        assert not (await taken_ref(pacer, account)).startswith("db:")  # reconnected
+    finally:
+        await pacer.aclose()
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis at 127.0.0.1:6379")
+async def test_redis_reloads_its_scripts_and_restamps_prepaid_slots(world: World) -> None:
+    """After a Redis restart (script cache empty) the scripts load again, and a prepaid
+    slot is re-stamped in place rather than taken twice."""
+    limits = RateLimits(window_seconds=60, per_bucket={"init": 2})
+    client = redis_client(REDIS_URL)
+    pacer = RedisPacer(client, limits, DbPacer(world.queue, limits))
+    account = fresh_account()
+    try:
+        wait, slot = await pacer.reserve(account, "init")
+        assert wait == 0.0
+        assert slot is not None
+        await client.script_flush()
+        with pacer.prepaid(slot):
+            await pacer.acquire(account, "init")  # re-stamps the slot through Redis
+        assert not (await taken_ref(pacer, account)).startswith("db:")
+        assert await pacer.try_acquire(account, "init") > 0
+    finally:
+        await pacer.aclose()
+
+
+def fresh_account() -> int:
+    """An account id whose Redis keys no earlier run used."""
+    return int(pacer_now().timestamp() * 1_000_000)
+
+
+async def taken_ref(pacer: RedisPacer, account_id: int) -> str:
+    """The ref of a slot taken now: a sorted-set member, or `db:<row id>` when Redis failed."""
+    wait, slot = await pacer.reserve(account_id, "init")
+    assert wait == 0.0
+    assert slot is not None
+    return slot.ref
 
 
 async def test_many_posts_for_one_account_all_go_out_paced(

@@ -1,13 +1,9 @@
-"""Pure parts: the backoff and poll policies, Redis URLs and replies."""
+"""Pure parts: the backoff and poll policies."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 
-import pytest
-
-from tiktimer.scheduler.redis import RedisAddress, RedisError, _encode, _read_reply
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 
 
@@ -42,41 +38,3 @@ def test_polls_start_quick_then_stretch_and_stop() -> None:
     assert max(gaps) == 30
     assert gaps == sorted(gaps)
     assert len(checks) < 40  # far under TikTok's 30 status calls a minute
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("redis://127.0.0.1:6379/0", ("127.0.0.1", 6379, 0, None, None, False)),
-        ("redis://:s%40cret@cache/2", ("cache", 6379, 2, None, "s@cret", False)),
-        ("rediss://me:pw@cache:6380", ("cache", 6380, 0, "me", "pw", True)),
-    ],
-)
-def test_redis_urls(url: str, expected: tuple[object, ...]) -> None:
-    a = RedisAddress.parse(url)
-    assert (a.host, a.port, a.db, a.username, a.password, a.tls) == expected
-
-
-def test_redis_url_scheme_is_checked() -> None:
-    with pytest.raises(ValueError, match="redis://"):
-        RedisAddress.parse("http://cache:6379")
-
-
-async def test_resp_encoding_and_replies() -> None:
-    assert _encode(["EVAL", "x", "0"]) == b"*3\r\n$4\r\nEVAL\r\n$1\r\nx\r\n$1\r\n0\r\n"
-
-    async def reply(data: bytes) -> object:
-        reader = asyncio.StreamReader()
-        reader.feed_data(data)
-        reader.feed_eof()
-        return await _read_reply(reader)
-
-    assert await reply(b"+OK\r\n") == "OK"
-    assert await reply(b":42\r\n") == 42
-    assert await reply(b"$3\r\n1.5\r\n") == "1.5"
-    assert await reply(b"$-1\r\n") is None
-    assert await reply(b"*2\r\n$1\r\na\r\n:1\r\n") == ["a", 1]
-    with pytest.raises(RedisError, match="NOSCRIPT"):
-        await reply(b"-NOSCRIPT No matching script\r\n")
-    with pytest.raises(RedisError, match="closed"):
-        await reply(b"")

@@ -30,19 +30,24 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tiktimer.kit.time import ensure_utc, utc_now
 from tiktimer.models import RateLimitHit
 from tiktimer.scheduler.claims import PostQueue, TransactionalPacing, cast_table
-from tiktimer.scheduler.redis import RedisClient, RedisError
 
 log = logging.getLogger("tiktimer.scheduler.pacing")
 
 hits = cast_table(RateLimitHit.__table__)
 # pg_advisory_xact_lock(classid, objid): classid marks the lock as a pacing lock.
 _ADVISORY_CLASS = 0x7417
+# A dead Redis must cost a call seconds, not minutes: the database takes over meanwhile.
+REDIS_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,19 +285,20 @@ return '0'
 class RedisPacer(SlidingWindowPacer):
     """The window in Redis; falls back to the database while Redis is unreachable."""
 
-    def __init__(self, client: RedisClient, limits: RateLimits, fallback: DbPacer) -> None:
+    def __init__(self, client: Redis, limits: RateLimits, fallback: DbPacer) -> None:
         super().__init__(limits)
         self.client = client
         self.fallback = fallback
         self._warned_at = 0.0
+        self._sliding_window = client.register_script(_SLIDING_WINDOW_LUA)
+        self._restamp_script = client.register_script(_RESTAMP_LUA)
 
     async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
         member = secrets.token_hex(8)
         try:
-            reply = await self.client.eval(
-                _SLIDING_WINDOW_LUA,
-                [_redis_key(key)],
-                [str(self.limits.window_seconds), str(limit), member],
+            reply = await self._sliding_window(
+                keys=[_redis_key(key)],
+                args=[str(self.limits.window_seconds), str(limit), member],
             )
             wait = float(reply)
         except (RedisError, OSError, TimeoutError, ValueError) as exc:
@@ -305,7 +311,7 @@ class RedisPacer(SlidingWindowPacer):
         if slot.ref.startswith("db:"):
             await self.fallback._restamp(replace(slot, ref=slot.ref[3:]))
             return
-        await self.client.eval(_RESTAMP_LUA, [_redis_key(slot.key)], [slot.ref])
+        await self._restamp_script(keys=[_redis_key(slot.key)], args=[slot.ref])
 
     def _warn(self, exc: BaseException) -> None:
         now = asyncio.get_running_loop().time()
@@ -324,10 +330,22 @@ def _redis_key(key: str) -> str:
     return f"tiktimer:pace:{key}"
 
 
+def redis_client(url: str) -> Redis:
+    """A client that fails fast and does not retry: a failed call is paced by the database,
+    and the next one reconnects. `url` holds the password: never log it."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), retries=0),
+        decode_responses=True,
+    )
+
+
 def build_pacer(
     queue: PostQueue, limits: RateLimits, redis_url: str | None = None
 ) -> SlidingWindowPacer:
     database = DbPacer(queue, limits)
     if not redis_url:
         return database
-    return RedisPacer(RedisClient.from_url(redis_url), limits, database)
+    return RedisPacer(redis_client(redis_url), limits, database)
