@@ -163,6 +163,7 @@ def run_backend(backend: str, duration: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="tiktimer-bench-") as tmp:
         workdir = Path(tmp)
         env = clean_env(SECRET_KEY="b" * 40, TIKTIMER_DATA_DIR=str(workdir / "data"))
+        env["TIKTIMER_RATE_LIMITS"] = "false"  # the login storm must reach the hash threads
         pg_url = None
         if backend == "postgresql":
             pg_url = create_pg_database("tiktimer_bench")

@@ -17,6 +17,7 @@ from tiktimer.accounts.endpoints import router as accounts_router
 from tiktimer.accounts.service import AccountService
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.auth.endpoints import router as auth_router
+from tiktimer.auth.ratelimits import build_credential_limits
 from tiktimer.auth.service import AuthService
 from tiktimer.auth.tokens import AccessTokens
 from tiktimer.config import Settings, load_settings
@@ -76,6 +77,7 @@ def create_app(
         state.read_engine = autocommit_engine(engine)
         state.sessionmaker = create_sessionmaker(engine)
         state.access_tokens = access
+        state.credential_limits = build_credential_limits(settings)
         state.auth_service = auth
         state.user_service = UserService(passwords, auth)
         media = build_media(settings, state.read_engine)
@@ -140,6 +142,7 @@ def create_app(
             yield
         finally:
             await scheduler.aclose()
+            await state.credential_limits.limiter.aclose()
             passwords.close()
             await tiktok.client.aclose()
             if tiktok.sandbox_app is not None:

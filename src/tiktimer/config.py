@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -78,6 +79,21 @@ class Settings(BaseSettings):
     )
     password_hash_threads: int = Field(
         1, ge=1, le=32, validation_alias=_env("TIKTIMER_PASSWORD_HASH_THREADS")
+    )
+
+    # Request limits on the credential endpoints, in the `limits` notation (README "Rate limits")
+    rate_limits_enabled: bool = Field(True, validation_alias=_env("TIKTIMER_RATE_LIMITS"))
+    rate_limit_login_ip: str = Field(
+        "20/minute;100/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_LOGIN_IP")
+    )
+    rate_limit_login_user: str = Field(
+        "5/minute;30/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_LOGIN_USER")
+    )
+    rate_limit_register: str = Field(
+        "10/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_REGISTER")
+    )
+    rate_limit_refresh: str = Field(
+        "60/minute", validation_alias=_env("TIKTIMER_RATE_LIMIT_REFRESH")
     )
 
     # TikTok (original names)
@@ -201,6 +217,21 @@ class Settings(BaseSettings):
             )
         if len(raw) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        return value
+
+    @field_validator(
+        "rate_limit_login_ip", "rate_limit_login_user", "rate_limit_register", "rate_limit_refresh"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            items = parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit; write e.g. 10/minute or 5/minute;30/hour"
+            ) from None
+        if any(item.amount < 1 for item in items):
+            raise ValueError("must allow at least 1 (TIKTIMER_RATE_LIMITS=false turns limits off)")
         return value
 
     @field_validator("database_url_raw")

@@ -7,7 +7,8 @@ TiktimerError
 ├── NotFound (404)
 ├── Conflict (409)
 ├── PayloadTooLarge (413)
-└── Unprocessable (422)
+├── Unprocessable (422)
+└── TooManyRequests (429, with Retry-After)
 """
 
 from __future__ import annotations
@@ -60,3 +61,12 @@ class PayloadTooLarge(TiktimerError):
 class Unprocessable(TiktimerError):
     status_code = 422
     default_detail = "Unprocessable entity"
+
+
+class TooManyRequests(TiktimerError):
+    status_code = 429
+    default_detail = "Too many requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests; try again in {retry_after} seconds")
+        self.headers = {"Retry-After": str(retry_after)}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.auth.ratelimits import limit_login, limit_refresh
 from tiktimer.auth.schemas import RefreshRequest, TokenPair
 from tiktimer.auth.service import AuthService
 from tiktimer.db.session import SessionDep
@@ -19,7 +20,7 @@ router = APIRouter(tags=["auth"])
 AuthServiceDep = Annotated[AuthService, Depends(from_state("auth_service"))]
 
 
-@router.post("/token", response_model=TokenPair)
+@router.post("/token", response_model=TokenPair, dependencies=[Depends(limit_login)])
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -29,7 +30,7 @@ async def login(
     return await auth.login(session, form.username, form.password)
 
 
-@router.post("/auth/refresh", response_model=TokenPair)
+@router.post("/auth/refresh", response_model=TokenPair, dependencies=[Depends(limit_refresh)])
 async def refresh(body: RefreshRequest, session: SessionDep, auth: AuthServiceDep) -> TokenPair:
     """Trade a refresh token for a new pair; the old refresh token stops working."""
     return await auth.refresh(session, body.refresh_token)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from tiktimer.auth.dependencies import AdminUser, CurrentUser
+from tiktimer.auth.ratelimits import limit_register
 from tiktimer.db.session import SessionDep
 from tiktimer.kit.state import from_state
 from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserRead, UserUpdate
@@ -18,7 +19,7 @@ router = APIRouter(tags=["users"])
 UserServiceDep = Annotated[UserService, Depends(from_state("user_service"))]
 
 
-@router.post("/register", response_model=UserRead)
+@router.post("/register", response_model=UserRead, dependencies=[Depends(limit_register)])
 async def register(data: UserCreate, session: SessionDep, users: UserServiceDep) -> UserRead:
     """Create an account. Duplicate username or email → 400."""
     return UserRead.model_validate(await users.register(session, data))
