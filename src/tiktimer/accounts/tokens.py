@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tiktimer.db.fastread import FastQuery
+from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount
@@ -28,6 +30,22 @@ log = logging.getLogger("tiktimer.accounts")
 REFRESH_MARGIN = timedelta(minutes=5)
 REFRESH_LEASE = timedelta(seconds=60)
 LEASE_POLL_SECONDS = 0.1
+# Decrypted tokens kept per ciphertext (a ciphertext always decrypts to the same token).
+PLAINTEXT_CACHE_SIZE = 4096
+
+_accounts = SocialAccount.__table__.c
+_STORED = FastQuery(
+    select(
+        _accounts.id,
+        _accounts.open_id,
+        _accounts.status,
+        _accounts.status_reason,
+        _accounts.access_token_encrypted,
+        _accounts.access_token_expires_at,
+        _accounts.refresh_token_encrypted,
+        _accounts.refresh_lock_until,
+    ).where(_accounts.id == bindparam("account_id"))
+)
 
 
 class AccountUnusable(Exception):
@@ -44,6 +62,20 @@ class AccessToken:
     account_id: int
     open_id: str
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAccount:
+    """The token columns of an account row, as read (no ORM object, no session)."""
+
+    id: int
+    open_id: str
+    status: str
+    status_reason: str | None
+    access_token_encrypted: str | None
+    access_token_expires_at: datetime | None
+    refresh_token_encrypted: str | None = None
+    refresh_lock_until: datetime | None = None
 
 
 def store_token_set(account: SocialAccount, tokens: TokenSet, cipher: TokenCipher) -> None:
@@ -70,6 +102,19 @@ class AccountTokens:
         self.sessionmaker = sessionmaker
         self.cipher = cipher
         self.client = client
+        bind = sessionmaker.kw.get("bind")
+        # Token reads run on every publish and status check: one autocommit round trip.
+        self._reads = autocommit_engine(bind) if isinstance(bind, AsyncEngine) else None
+        self._plaintexts: dict[str, str] = {}
+
+    def stored_token(
+        self, account: StoredAccount, *, margin: timedelta = REFRESH_MARGIN
+    ) -> AccessToken | None:
+        """The token of an account row read elsewhere, when usable and valid for `margin`
+        (None: go through `access_token`, which refreshes)."""
+        if account.status != AccountStatus.active or not _fresh(account, margin):
+            return None
+        return self._decrypted(account)
 
     async def access_token(
         self, account_id: int, *, margin: timedelta = REFRESH_MARGIN
@@ -165,9 +210,8 @@ class AccountTokens:
                 .values(refresh_lock_until=None)
             )
 
-    async def _load(self, account_id: int) -> SocialAccount:
-        async with self.sessionmaker() as session:
-            account = await session.get(SocialAccount, account_id)
+    async def _load(self, account_id: int) -> StoredAccount:
+        account = await self._read(account_id)
         if account is None:
             raise AccountUnusable(account_id, "account not found")
         if account.status == AccountStatus.disconnected:
@@ -176,13 +220,30 @@ class AccountTokens:
             raise AccountUnusable(account_id, account.status_reason or "reconnect the account")
         return account
 
-    def _decrypted(self, account: SocialAccount) -> AccessToken:
-        assert account.access_token_encrypted is not None
-        token = self.cipher.decrypt(account.access_token_encrypted)
+    async def _read(self, account_id: int) -> StoredAccount | None:
+        params = {"account_id": account_id}
+        if self._reads is None:
+            async with self.sessionmaker() as session:
+                connection = await session.connection()
+                rows = await _STORED.fetch(connection, params)
+        else:
+            async with self._reads.connect() as connection:
+                rows = await _STORED.fetch(connection, params)
+        return StoredAccount(*rows[0]) if rows else None
+
+    def _decrypted(self, account: StoredAccount) -> AccessToken:
+        ciphertext = account.access_token_encrypted
+        assert ciphertext is not None
+        token = self._plaintexts.get(ciphertext)
+        if token is None:
+            token = self.cipher.decrypt(ciphertext)
+            if len(self._plaintexts) >= PLAINTEXT_CACHE_SIZE:
+                self._plaintexts.clear()
+            self._plaintexts[ciphertext] = token
         return AccessToken(account.id, account.open_id, token)
 
 
-def _fresh(account: SocialAccount, margin: timedelta) -> bool:
+def _fresh(account: StoredAccount, margin: timedelta) -> bool:
     expires = account.access_token_expires_at
     return (
         account.access_token_encrypted is not None

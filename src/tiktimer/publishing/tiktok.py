@@ -11,13 +11,14 @@ are read in a short session of their own first.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from tiktimer.accounts.tokens import AccessToken, AccountTokens, AccountUnusable
+from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.platforms.tiktok.chunks import plan_chunks
@@ -50,12 +51,10 @@ from tiktimer.publishing.base import (
     PublishJob,
     PublishOutcome,
 )
-from tiktimer.publishing.budget import Budget
 from tiktimer.publishing.creator_info import CREATOR_INFO_BUCKET, CreatorInfoSource, refusal
 from tiktimer.publishing.errors import publish_error
 from tiktimer.publishing.polling import STATUS_BUCKET
 from tiktimer.publishing.preflight import (
-    AccountFacts,
     CreatorLookup,
     Facts,
     MediaFacts,
@@ -64,6 +63,7 @@ from tiktimer.publishing.preflight import (
     evaluate,
 )
 from tiktimer.publishing.public_media import MediaUrlSigner
+from tiktimer.publishing.snapshot import Snapshot, read_snapshot
 from tiktimer.publishing.status import outcome_of
 from tiktimer.storage import Storage, StorageError
 
@@ -73,16 +73,6 @@ INIT_BUCKET = "init"
 
 _Init = Callable[[str], Awaitable[PublishInit]]
 """An init call waiting for its access token."""
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What the publisher read about the post before calling TikTok."""
-
-    settings: PostSettings
-    account: AccountFacts | None
-    media: Sequence[MediaFacts]
-    budget: Budget | None
 
 
 class TikTokPublisher:
@@ -107,12 +97,14 @@ class TikTokPublisher:
         self.creators = creators
         self.media_urls = media_urls
         self.caps = (daily_post_cap, pending_share_cap)
+        bind = sessionmaker.kw.get("bind")
+        self._read_engine = autocommit_engine(bind) if isinstance(bind, AsyncEngine) else None
 
     # -- the Publisher contract -----------------------------------------------------------
 
     async def start(self, job: PublishJob, on_publish_id: PublishIdSink) -> str:
         snapshot = await self._snapshot(job.post_id)
-        token = await self._token(snapshot.account)
+        token = await self._token(snapshot)
         creator = await self._fresh_creator(snapshot, token)
         report = evaluate(
             snapshot.settings,
@@ -174,21 +166,21 @@ class TikTokPublisher:
     # -- reading ---------------------------------------------------------------------------
 
     async def _snapshot(self, post_id: int) -> Snapshot:
+        async with self._reads() as connection:
+            snapshot = await read_snapshot(connection, post_id, at=utc_now(), caps=self.caps)
+        if snapshot is None:
+            raise PublishError(ErrorKind.fail, "The post no longer exists.", code="no_post")
+        return snapshot
+
+    @asynccontextmanager
+    async def _reads(self) -> AsyncIterator[AsyncConnection]:
+        """An autocommit connection (a session's, when the sessionmaker has no engine)."""
+        if self._read_engine is not None:
+            async with self._read_engine.connect() as connection:
+                yield connection
+            return
         async with self.sessionmaker() as session:
-            post = await session.get(Post, post_id)
-            if post is None:
-                raise PublishError(ErrorKind.fail, "The post no longer exists.", code="no_post")
-            account = await load.load_account(session, post.user_id, post.social_account_id)
-            media = await load.load_post_media(session, post_id)
-            budget = await load.load_budget(
-                session,
-                account,
-                at=utc_now(),
-                inbox=post.post_mode == "inbox",
-                caps=self.caps,
-                exclude_post_id=post_id,
-            )
-            return Snapshot(PostSettings.of(post), account, media, budget)
+            yield await session.connection()
 
     async def _account_of(self, job: PublishJob) -> int:
         async with self.sessionmaker() as session:
@@ -198,10 +190,13 @@ class TikTokPublisher:
             raise PublishError(ErrorKind.fail, "The post has no TikTok account.", code="no_account")
         return account
 
-    async def _token(self, account: AccountFacts | None) -> AccessToken | None:
+    async def _token(self, snapshot: Snapshot) -> AccessToken | None:
         """A token for a usable account; None lets pre-flight explain what is wrong."""
+        account = snapshot.account
         if account is None or account.status != "active":
             return None
+        if snapshot.stored is not None and (token := self.tokens.stored_token(snapshot.stored)):
+            return token  # read with the post: no second trip unless it needs a refresh
         return await self._token_for(account.id)
 
     async def _token_for(self, account_id: int) -> AccessToken:
