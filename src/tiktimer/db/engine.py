@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tiktimer.db.fairpool import FairAsyncPool
+from tiktimer.db.sqlite_turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def create_engine(
         )
         engine = create_async_engine(url, connect_args={"timeout": 30}, **pool, **json)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        WriteTurns().install(engine)
         return engine
     return create_async_engine(
         url,
