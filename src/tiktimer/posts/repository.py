@@ -1,7 +1,8 @@
 """Post reads as plain row mappings on a Core connection: the ORM is for writes.
 
 Statements are built once per filter combination and reused with bound parameters, and a
-post's media come in the same round trip as the post (a LEFT JOIN on the page of posts).
+post's media come in the same round trip as the post (a LEFT JOIN on the page of posts). The
+caller's reads (`*_callers`) also check the caller's token in that same statement.
 """
 
 from __future__ import annotations
