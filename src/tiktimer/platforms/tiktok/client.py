@@ -103,6 +103,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Timeouts are per socket operation; a 64 MB chunk on a slow link needs generous writes.
 DEFAULT_UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 UPLOAD_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
+# Requests in flight at once, per kind. Each kind has its own share of the connection pool:
+# chunk uploads (long on a real link) and status polls never hold up an init, and the pool
+# never queues (httpcore scans its whole queue on every request event: quadratic under load).
+DEFAULT_LANES: Mapping[str, int] = {"api": 16, "status": 8, "upload": 8}
 
 USER_INFO_FIELDS_BY_SCOPE: Mapping[str, tuple[str, ...]] = {
     "user.info.basic": (
@@ -400,6 +404,8 @@ class TikTokClient:
         max_resyncs: 416 resynchronisations tolerated in one :meth:`upload_file`.
         sleep: awaitable sleep (tests inject a recorder).
         clock: returns the current aware UTC time (token ``obtained_at``).
+        lanes: requests in flight at once per kind (``api``, ``status``, ``upload``); the
+            pool this client builds holds their sum.
     """
 
     def __init__(
@@ -420,6 +426,7 @@ class TikTokClient:
         max_resyncs: int = 5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], datetime] = _utc_now,
+        lanes: Mapping[str, int] = DEFAULT_LANES,
     ) -> None:
         if not client_key:
             raise ValueError("client_key is required")
@@ -438,7 +445,13 @@ class TikTokClient:
         self.auth_url = auth_url
         self.api_base = api_base.rstrip("/")
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=timeout)
+        pool = sum(lanes.values())
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        )
+        self._lanes = {kind: asyncio.Semaphore(size) for kind, size in lanes.items()}
         self._timeout = timeout
         self._upload_timeout = upload_timeout
         self._chunk_attempts = chunk_attempts
@@ -660,6 +673,7 @@ class TikTokClient:
             {"publish_id": publish_id},
             endpoint,
             idempotent=True,
+            lane="status",
         )
         return _parse(PublishStatus, data, endpoint=endpoint, log_id=log_id)
 
@@ -806,16 +820,17 @@ class TikTokClient:
     ) -> httpx.Response:
         body = _chunk_stream(read_range, chunk)
         try:
-            return await self._http.put(
-                upload_url,
-                content=body,
-                headers={
-                    "Content-Type": content_type,
-                    "Content-Length": str(chunk.length),
-                    "Content-Range": chunk.content_range,
-                },
-                timeout=self._upload_timeout,
-            )
+            async with self._lanes["upload"]:
+                return await self._http.put(
+                    upload_url,
+                    content=body,
+                    headers={
+                        "Content-Type": content_type,
+                        "Content-Length": str(chunk.length),
+                        "Content-Range": chunk.content_range,
+                    },
+                    timeout=self._upload_timeout,
+                )
         finally:
             await body.aclose()
 
@@ -846,6 +861,7 @@ class TikTokClient:
         payload: Mapping[str, Any],
         endpoint: str,
         idempotent: bool,
+        lane: str = "api",
     ) -> tuple[dict[str, Any], str | None]:
         token = _secret(access_token)
         if not token:
@@ -856,6 +872,7 @@ class TikTokClient:
             endpoint=endpoint,
             idempotent=idempotent,
             secret_values=(token,),
+            lane=lane,
             headers={
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/json; charset=UTF-8",
@@ -894,11 +911,13 @@ class TikTokClient:
         endpoint: str,
         idempotent: bool,
         secret_values: Sequence[str],
+        lane: str = "api",
         **kwargs: Any,
     ) -> tuple[httpx.Response, Any]:
         """Send, and raise the typed error for any failure; returns the parsed body."""
         try:
-            response = await self._http.request(method, url, timeout=self._timeout, **kwargs)
+            async with self._lanes[lane]:
+                response = await self._http.request(method, url, timeout=self._timeout, **kwargs)
         except httpx.RequestError as exc:
             network_error = _network_error(exc, endpoint, idempotent=idempotent)
             logger.warning(
