@@ -1,9 +1,11 @@
 """The claim loop: claim due posts in batches, run each as its own task, keep the leases.
 
 Modelled on procrastinate's worker: a fixed number of slots (`concurrency`); the loop only
-claims as many posts as there are free slots, so a claimed post never waits in memory
-behind a slow upload, and every claimed post starts at once. One statement claims up to
-`batch_size` posts. Between rounds the loop sleeps until the earliest of: a wake-up
+claims as many posts as there are free slots, and every claimed post starts at once. One
+statement claims up to `batch_size` posts. A post's slot is free again once its publish id
+is stored (the init is what must be on time): its upload goes on beside the next claims,
+up to another `concurrency` uploads per worker, so a due post's init never waits for other
+posts' uploads. Between rounds the loop sleeps until the earliest of: a wake-up
 (LISTEN/NOTIFY or in-process), a freed slot, the next known due time, the poll interval.
 
 Leases are renewed for every post in flight every third of the lease. A post whose renewal
@@ -19,7 +21,7 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from tiktimer.kit.time import utc_now
@@ -65,6 +67,8 @@ class Dispatcher:
         self.queue: PostQueue = self.context.queue
         self.worker_id = self.context.worker_id
         self._slots: dict[int, _Slot] = {}
+        self._initiated: set[int] = set()  # in flight, past the init (uploading)
+        self.context = replace(self.context, on_initiated=self._on_initiated)
         self._stopping = asyncio.Event()
         self._lease = timedelta(seconds=self.options.lease_seconds)
         self.started_at = utc_now()
@@ -98,8 +102,18 @@ class Dispatcher:
         finally:
             await self._shutdown(helpers)
 
+    def _free(self) -> int:
+        concurrency = self.options.concurrency
+        starting = len(self._slots) - len(self._initiated)
+        return min(concurrency - starting, 2 * concurrency - len(self._slots))
+
+    def _on_initiated(self, post_id: int) -> None:
+        if post_id in self._slots:
+            self._initiated.add(post_id)
+            self.wakeup.set()  # a slot is free for the next due post
+
     async def _round(self) -> None:
-        free = self.options.concurrency - len(self._slots)
+        free = self._free()
         timeout = self.options.poll_seconds
         if free > 0:
             wanted = min(free, self.options.batch_size)
@@ -150,6 +164,7 @@ class Dispatcher:
         task = asyncio.create_task(self._run_one(claim), name=f"tiktimer-post-{claim.post_id}")
         now = loop.time()
         self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
+        self._initiated.discard(claim.post_id)
         task.add_done_callback(lambda _: self._finished(claim.post_id, task))
 
     async def _run_one(self, claim: Claim) -> None:
@@ -166,6 +181,7 @@ class Dispatcher:
         slot = self._slots.get(post_id)
         if slot is not None and slot.task is task:
             del self._slots[post_id]
+            self._initiated.discard(post_id)
         self.wakeup.set()  # a slot is free
 
     # -- leases --------------------------------------------------------------------------

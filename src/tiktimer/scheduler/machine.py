@@ -73,6 +73,9 @@ class MachineContext:
     # A post whose account must wait longer than this for a TikTok call slot goes back to
     # the queue with that due time, instead of holding a worker slot while it waits.
     max_pacing_wait: float = 2.0
+    # Told when a post's publish id is stored: the rest (upload, verdict) may yield to
+    # other posts' inits, so the dispatcher can claim the next due post at once.
+    on_initiated: Callable[[int], None] | None = None
 
 
 async def run_post(context: MachineContext, claim: Claim) -> None:
@@ -177,6 +180,8 @@ class PostRun:
             raise LeaseLost(f"post {self.post_id}: claim lost before the upload")
         self.publish_id = publish_id
         self._moved(Stage.uploading, "publish_id", publish_id=publish_id, log_id=log_id)
+        if self.context.on_initiated is not None:
+            self.context.on_initiated(self.post_id)
 
     async def _uploaded(self) -> None:
         now = utc_now()
