@@ -186,18 +186,21 @@ class DbPacer(SlidingWindowPacer):
     async def _take_pg(
         self, connection: AsyncConnection, key: str, limit: int
     ) -> tuple[float, str | None]:
-        """PostgreSQL: three statements straight on the asyncpg driver (this runs three
-        times per post), in a transaction of its own that the advisory lock lasts for.
+        """PostgreSQL: two statements straight on the asyncpg driver (this runs three
+        times per post), in a transaction of its own that the advisory lock lasts for: the
+        lock, then one that counts the window and inserts the grant if there is room (a
+        statement of its own, so its snapshot sees every grant committed before the lock).
         Run before anything else on `connection`, it is a top-level transaction."""
         driver: Any = (await connection.get_raw_connection()).driver_connection
         async with driver.transaction():
             await driver.execute(_PG_LOCK, _ADVISORY_CLASS, key)
             now = utc_now()  # read after the lock: the window is judged as of the grant
-            recent = await driver.fetch(_PG_RECENT, key, now - self._window, limit)
-            if len(recent) >= limit:
-                frees_at = ensure_utc(recent[-1][0]) + self._window
-                return max((frees_at - now).total_seconds(), 0.001), None
-            row_id = await driver.fetchval(_PG_INSERT, key, now)
+            row_id, oldest, _count = await driver.fetchrow(
+                _PG_GRANT, key, now - self._window, limit, now
+            )
+        if row_id is None:
+            frees_at = ensure_utc(oldest) + self._window
+            return max((frees_at - now).total_seconds(), 0.001), None
         return 0.0, str(row_id)
 
     async def _take_on(
@@ -251,10 +254,18 @@ class DbPacer(SlidingWindowPacer):
 
 
 _PG_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-_PG_RECENT = (
-    "SELECT at FROM rate_limit_hits WHERE bucket = $1 AND at > $2 ORDER BY at DESC LIMIT $3"
+# The `limit` newest hits in the window; a grant when there are fewer. Returns the grant's
+# id (NULL: none), the oldest of those hits and their count.
+_PG_GRANT = """
+WITH recent AS (
+    SELECT at FROM rate_limit_hits WHERE bucket = $1 AND at > $2 ORDER BY at DESC LIMIT $3
+), granted AS (
+    INSERT INTO rate_limit_hits (bucket, at)
+    SELECT $1, $4 WHERE (SELECT count(*) FROM recent) < $3
+    RETURNING id
 )
-_PG_INSERT = "INSERT INTO rate_limit_hits (bucket, at) VALUES ($1, $2) RETURNING id"
+SELECT (SELECT id FROM granted), (SELECT min(at) FROM recent), (SELECT count(*) FROM recent)
+"""
 _PG_RESTAMP = "UPDATE rate_limit_hits SET at = $1 WHERE id = $2"
 
 _SLIDING_WINDOW_LUA = """
