@@ -53,6 +53,26 @@ async def test_workers_share_one_window_through_the_database(world: World, app: 
     assert sum(1 for wait in waits if wait == 0) == 5
 
 
+async def test_slots_of_several_buckets_are_granted_together_or_not_at_all(
+    world: World,
+) -> None:
+    pacer = db_pacer(world.queue, 60, init=2, creator_info=1)
+    pace = pacer.transactional(5, "init", "creator_info")
+    assert pace is not None
+
+    async with world.queue.transaction() as connection:
+        wait, refs = await pace(connection)
+    assert wait == 0.0
+    assert refs is not None
+    assert set(refs) == {"init", "creator_info"}
+    async with world.queue.transaction() as connection:
+        wait, refs = await pace(connection)
+    assert refs is None
+    assert 59 < wait <= 60  # creator_info's window is full
+    assert await pacer.try_acquire(5, "init") == 0.0  # the refused grant took no init slot
+    assert await pacer.try_acquire(5, "init") > 0
+
+
 async def test_a_prepaid_slot_is_not_taken_twice(world: World) -> None:
     pacer = db_pacer(world.queue, 60, init=2)
     wait, slot = await pacer.reserve(3, "init")

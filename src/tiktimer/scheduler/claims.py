@@ -20,7 +20,7 @@ rows and the update that claims them cannot interleave with another writer.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +30,9 @@ from typing import cast as cast_type
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     FromClause,
+    Integer,
     String,
     Table,
     and_,
@@ -107,6 +109,7 @@ class Claim:
     account_status: str | None = None
     account_reason: str | None = None
     running_attempt_id: int | None = None  # the attempt a status check continues
+    post_mode: str | None = None  # direct | inbox: an inbox draft needs no creator_info
 
     def blocked(self) -> str | None:
         """Why this post's account cannot publish now (None: it can)."""
@@ -138,7 +141,7 @@ class QueueStats:
 class Started:
     attempt_id: int
     number: int
-    slot_ref: str | None = None  # the init slot taken with it (see `start_attempt`)
+    slot_refs: Mapping[str, str] | None = None  # bucket → the slot taken with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +151,8 @@ class Paced:
     wait: float
 
 
-TransactionalPacing = Callable[[AsyncConnection], Awaitable[tuple[float, str | None]]]
-"""Takes a pacing slot inside the caller's transaction: (0, ref) or (wait, None)."""
+TransactionalPacing = Callable[[AsyncConnection], Awaitable[tuple[float, dict[str, str] | None]]]
+"""Takes pacing slots inside the caller's transaction: (0, ref per bucket) or (wait, None)."""
 
 
 def _claim_columns() -> tuple[Any, ...]:
@@ -174,6 +177,7 @@ def _claim_columns() -> tuple[Any, ...]:
         accounts.c.status.label("account_status"),
         accounts.c.status_reason.label("account_reason"),
         running.label("running_attempt_id"),
+        posts.c.post_mode,
     )
 
 
@@ -219,6 +223,24 @@ _NEW_ATTEMPT = (
     )
     .returning(attempts.c.id)
 )
+
+_started = _START.cte("started")
+_START_WITH_ATTEMPT = (
+    insert(attempts)
+    .from_select(
+        ["post_id", "number", "worker_id", "started_at", "outcome", "request_ids"],
+        select(
+            bindparam("post_id", type_=Integer),
+            _started.c.attempt_count,
+            bindparam("worker_id", type_=String),
+            bindparam("now", type_=DateTime(timezone=True)),
+            literal(str(AttemptOutcome.running)),
+            cast(literal("[]"), JSON),
+        ),
+    )
+    .returning(attempts.c.id, attempts.c.number)
+)
+"""PostgreSQL: `_START` and `_NEW_ATTEMPT` in one statement (no row: the claim was lost)."""
 
 
 @lru_cache(maxsize=4)
@@ -426,18 +448,25 @@ class PostQueue:
     ) -> Started | Paced | None:
         """Record an attempt before the platform is called; None when the claim was lost.
 
-        With `pace`, the account's init slot is taken in the same transaction; when none
-        is free the post goes back to `scheduled` until one is (`Paced`), no attempt used.
+        With `pace`, the account's slots (init, creator_info) are taken in the same
+        transaction; when one is not free the post goes back to `scheduled` until it is
+        (`Paced`), no attempt used.
         """
         async with self.transaction() as connection:
-            slot_ref: str | None = None
+            slot_refs: dict[str, str] | None = None
             if pace is not None:
-                wait, slot_ref = await pace(connection)
-                if slot_ref is None:
+                wait, slot_refs = await pace(connection)
+                if slot_refs is None:
                     at = now + timedelta(seconds=wait)
                     deferred = await self._defer_in(connection, claim.post_id, worker_id, at, now)
                     return Paced(wait) if deferred else None
             held = {"post_id": claim.post_id, "worker_id": worker_id, "now": now}
+            if claim.running_attempt_id is None and self.dialect == "postgresql":
+                # Nothing to close first: the post's update and its attempt in one statement.
+                row = (await connection.execute(_START_WITH_ATTEMPT, held)).first()
+                if row is None:
+                    return None
+                return Started(row.id, row.number, slot_refs)
             row = (await connection.execute(_START, held)).first()
             if row is None:
                 return None
@@ -457,7 +486,7 @@ class PostQueue:
                     },
                 )
             ).scalar_one()
-        return Started(attempt_id, row.attempt_count, slot_ref)
+        return Started(attempt_id, row.attempt_count, slot_refs)
 
     async def store_publish_id(
         self,
@@ -970,6 +999,7 @@ def _claim(row: Any, *, fresh: bool) -> Claim:
         account_status=row.account_status,
         account_reason=row.account_reason,
         running_attempt_id=row.running_attempt_id,
+        post_mode=row.post_mode,
     )
 
 

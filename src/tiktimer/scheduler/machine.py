@@ -45,6 +45,7 @@ log = logging.getLogger("tiktimer.scheduler")
 _ErrorHandler = Callable[[PublishError], Awaitable[None]]
 
 INIT_BUCKET = "init"
+CREATOR_BUCKET = "creator_info"
 STATUS_BUCKET = "status"
 PUBLISHING = "publishing"
 
@@ -92,6 +93,7 @@ class PostRun:
         self.publish_id = claim.publish_id
         self.stage = claim.stage
         self.init_slot: Slot | None = None
+        self.creator_slot: Slot | None = None
 
     async def run(self) -> None:
         if self.claim.publish_id is None:
@@ -114,7 +116,9 @@ class PostRun:
             )
             return
         assert claim.account_id is not None  # blocked() said so
-        pace = context.pacer.transactional(claim.account_id, INIT_BUCKET)
+        # A direct post's creator_info call is paced with its init: both slots in one grant.
+        buckets = (INIT_BUCKET,) if claim.post_mode == "inbox" else (INIT_BUCKET, CREATOR_BUCKET)
+        pace = context.pacer.transactional(claim.account_id, *buckets)
         if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
@@ -138,8 +142,13 @@ class PostRun:
                 retry_in=f"{started.wait:.1f}s",
             )
             return
-        if started.slot_ref is not None:
-            self.init_slot = context.pacer.slot(claim.account_id, INIT_BUCKET, started.slot_ref)
+        refs = started.slot_refs or {}
+        if INIT_BUCKET in refs:
+            self.init_slot = context.pacer.slot(claim.account_id, INIT_BUCKET, refs[INIT_BUCKET])
+        if CREATOR_BUCKET in refs:
+            self.creator_slot = context.pacer.slot(
+                claim.account_id, CREATOR_BUCKET, refs[CREATOR_BUCKET]
+            )
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
@@ -148,8 +157,9 @@ class PostRun:
         refreshed = False
         while True:
             try:
-                # The init slot taken in _pace_init; after a refresh the publisher paces anew.
-                with self.context.pacer.prepaid(None if refreshed else self.init_slot):
+                # The slots taken with the attempt; after a refresh the publisher paces anew.
+                slots = () if refreshed else (self.init_slot, self.creator_slot)
+                with self.context.pacer.prepaid(*slots):
                     await self.context.publisher.start(self._job(), self._store_publish_id)
             except LeaseLost:
                 raise

@@ -23,7 +23,7 @@ import logging
 import random
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -44,6 +44,8 @@ from tiktimer.scheduler.claims import PostQueue, TransactionalPacing, cast_table
 log = logging.getLogger("tiktimer.scheduler.pacing")
 
 hits = cast_table(RateLimitHit.__table__)
+Grant = tuple[float, dict[str, str] | None]
+"""(0.0, the slot ref per key) or (seconds until every key has room, None)."""
 # pg_advisory_xact_lock(classid, objid): classid marks the lock as a pacing lock.
 _ADVISORY_CLASS = 0x7417
 # A dead Redis must cost a call seconds, not minutes: the database takes over meanwhile.
@@ -143,19 +145,21 @@ class SlidingWindowPacer(ABC):
         return True
 
     @contextmanager
-    def prepaid(self, slot: Slot | None) -> Iterator[None]:
-        """Within this block, the next `acquire` of the slot's account and bucket uses it."""
-        slots = dict(_prepaid.get() or {})
-        if slot is not None:
-            slots[(slot.account_id, slot.bucket)] = slot
-        token = _prepaid.set(slots)
+    def prepaid(self, *slots: Slot | None) -> Iterator[None]:
+        """Within this block, the next `acquire` of each slot's account and bucket uses it."""
+        held = dict(_prepaid.get() or {})
+        for slot in slots:
+            if slot is not None:
+                held[(slot.account_id, slot.bucket)] = slot
+        token = _prepaid.set(held)
         try:
             yield
         finally:
             _prepaid.reset(token)
 
-    def transactional(self, account_id: int, bucket: str) -> TransactionalPacing | None:
-        """A grant that runs inside a queue transaction, when this pacer can do that."""
+    def transactional(self, account_id: int, *buckets: str) -> TransactionalPacing | None:
+        """A grant of every bucket's slot at once (or none) inside a queue transaction, when
+        this pacer can do that."""
         return None
 
     def slot(self, account_id: int, bucket: str, ref: str) -> Slot:
@@ -179,63 +183,91 @@ class DbPacer(SlidingWindowPacer):
     async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
         if self.queue.dialect == "postgresql":
             async with self.queue.engine.connect() as connection:
-                return await self._take_pg(connection, key, limit)
-        async with self.queue.transaction() as connection:
-            return await self._take_on(connection, key, limit)
+                wait, refs = await self._take_pg(connection, {key: limit})
+        else:
+            async with self.queue.transaction() as connection:
+                wait, refs = await self._take_sqlite(connection, {key: limit})
+        return wait, refs[key] if refs is not None else None
 
-    async def _take_pg(
-        self, connection: AsyncConnection, key: str, limit: int
-    ) -> tuple[float, str | None]:
-        """PostgreSQL: two statements straight on the asyncpg driver (this runs three
-        times per post), in a transaction of its own that the advisory lock lasts for: the
-        lock, then one that counts the window and inserts the grant if there is room (a
-        statement of its own, so its snapshot sees every grant committed before the lock).
-        Run before anything else on `connection`, it is a top-level transaction."""
+    async def _take_pg(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+        """PostgreSQL: two statements straight on the asyncpg driver, in a transaction of its
+        own that the advisory locks last for: the locks, then one that counts each window
+        and inserts every grant if each has room (a statement of its own, so its snapshot
+        sees every grant committed before the locks). Run before anything else on
+        `connection`, it is a top-level transaction."""
         driver: Any = (await connection.get_raw_connection()).driver_connection
+        keys = sorted(limits)  # one order for every locker: no deadlock between them
         async with driver.transaction():
-            await driver.execute(_PG_LOCK, _ADVISORY_CLASS, key)
-            now = utc_now()  # read after the lock: the window is judged as of the grant
-            row_id, oldest, _count = await driver.fetchrow(
-                _PG_GRANT, key, now - self._window, limit, now
+            await driver.execute(_PG_LOCK, _ADVISORY_CLASS, keys)
+            now = utc_now()  # read after the locks: the windows are judged as of the grant
+            rows = await driver.fetch(
+                _PG_GRANT, keys, [limits[k] for k in keys], now - self._window, now
             )
-        if row_id is None:
-            frees_at = ensure_utc(oldest) + self._window
-            return max((frees_at - now).total_seconds(), 0.001), None
-        return 0.0, str(row_id)
+        return self._granted(rows, now)
 
-    async def _take_on(
-        self, connection: AsyncConnection, key: str, limit: int
-    ) -> tuple[float, str | None]:
-        """The grant inside the caller's transaction (SQLite: BEGIN IMMEDIATE serialises)."""
-        if self.queue.dialect == "postgresql":
-            return await self._take_pg(connection, key, limit)
+    async def _take_pg_in(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+        """`_take_pg`'s two statements inside the caller's transaction: the locks last until
+        it commits, and the grants commit (or roll back) with it."""
+        keys = sorted(limits)
+        await connection.exec_driver_sql(_PG_LOCK, (_ADVISORY_CLASS, keys))
         now = utc_now()
-        recent = (
-            (
-                await connection.execute(
-                    select(hits.c.at)
-                    .where(hits.c.bucket == key, hits.c.at > now - self._window)
-                    .order_by(hits.c.at.desc())
-                    .limit(limit)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if len(recent) >= limit:
-            frees_at = ensure_utc(recent[-1]) + self._window
-            return max((frees_at - now).total_seconds(), 0.001), None
-        row_id = (
-            await connection.execute(insert(hits).values(bucket=key, at=now).returning(hits.c.id))
-        ).scalar_one()
-        return 0.0, str(row_id)
+        limit_list = [limits[k] for k in keys]
+        params = (keys, limit_list, now - self._window, now)
+        rows = (await connection.exec_driver_sql(_PG_GRANT, params)).all()
+        return self._granted(rows, now)
 
-    def transactional(self, account_id: int, bucket: str) -> TransactionalPacing | None:
-        limit = self.limits.limit(bucket)
-        if limit is None:
+    def _granted(self, rows: Sequence[Any], now: datetime) -> Grant:
+        """(0, ref per key) when every key got its slot, else (seconds until all can)."""
+        refs = {str(key): str(row_id) for key, row_id, _oldest in rows if row_id is not None}
+        if len(refs) == len(rows):
+            return 0.0, refs
+        frees = [ensure_utc(oldest) + self._window for _k, row_id, oldest in rows if row_id is None]
+        return max(max((at - now).total_seconds() for at in frees), 0.001), None
+
+    async def _take_sqlite(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+        """The grants inside the caller's transaction (SQLite: BEGIN IMMEDIATE serialises)."""
+        now = utc_now()
+        frees: list[datetime] = []
+        for key, limit in limits.items():
+            recent = (
+                (
+                    await connection.execute(
+                        select(hits.c.at)
+                        .where(hits.c.bucket == key, hits.c.at > now - self._window)
+                        .order_by(hits.c.at.desc())
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if len(recent) >= limit:
+                frees.append(ensure_utc(recent[-1]) + self._window)
+        if frees:
+            return max(max((at - now).total_seconds() for at in frees), 0.001), None
+        refs = {}
+        for key in limits:
+            statement = insert(hits).values(bucket=key, at=now).returning(hits.c.id)
+            refs[key] = str((await connection.execute(statement)).scalar_one())
+        return 0.0, refs
+
+    def transactional(self, account_id: int, *buckets: str) -> TransactionalPacing | None:
+        limits = {
+            f"{bucket}:{account_id}": limit
+            for bucket in buckets
+            if (limit := self.limits.limit(bucket)) is not None
+        }
+        if not limits:
             return None
-        key = f"{bucket}:{account_id}"
-        return lambda connection: self._take_on(connection, key, limit)
+        take = self._take_pg_in if self.queue.dialect == "postgresql" else self._take_sqlite
+
+        async def grant(connection: AsyncConnection) -> tuple[float, dict[str, str] | None]:
+            wait, refs = await take(connection, limits)
+            if refs is None:
+                return wait, None
+            return 0.0, {key.split(":", 1)[0]: ref for key, ref in refs.items()}
+
+        return grant
 
     async def _restamp(self, slot: Slot) -> None:
         if self.queue.dialect == "postgresql":
@@ -253,18 +285,27 @@ class DbPacer(SlidingWindowPacer):
             await connection.execute(delete(hits).where(hits.c.at <= now - self._window))
 
 
-_PG_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-# The `limit` newest hits in the window; a grant when there are fewer. Returns the grant's
-# id (NULL: none), the oldest of those hits and their count.
+# Locks every key of one grant, in the order given (callers sort the keys).
+_PG_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext(key)) FROM unnest($2::text[]) AS key"
+# Per key, the `limit` newest hits in its window; a grant of every key when each has fewer.
+# Returns per key: the grant's id (NULL: none) and the oldest of those hits.
 _PG_GRANT = """
-WITH recent AS (
-    SELECT at FROM rate_limit_hits WHERE bucket = $1 AND at > $2 ORDER BY at DESC LIMIT $3
+WITH wanted AS (
+    SELECT * FROM unnest($1::text[], $2::int[]) AS w(bucket, lim)
+), recent AS (
+    SELECT w.bucket, r.at FROM wanted w CROSS JOIN LATERAL (
+        SELECT at FROM rate_limit_hits h
+        WHERE h.bucket = w.bucket AND h.at > $3 ORDER BY h.at DESC LIMIT w.lim
+    ) r
+), counted AS (
+    SELECT w.bucket, w.lim, count(r.at) AS n, min(r.at) AS oldest
+    FROM wanted w LEFT JOIN recent r ON r.bucket = w.bucket GROUP BY w.bucket, w.lim
 ), granted AS (
     INSERT INTO rate_limit_hits (bucket, at)
-    SELECT $1, $4 WHERE (SELECT count(*) FROM recent) < $3
-    RETURNING id
+    SELECT bucket, $4 FROM wanted WHERE NOT EXISTS (SELECT 1 FROM counted WHERE n >= lim)
+    RETURNING id, bucket
 )
-SELECT (SELECT id FROM granted), (SELECT min(at) FROM recent), (SELECT count(*) FROM recent)
+SELECT c.bucket, g.id, c.oldest FROM counted c LEFT JOIN granted g ON g.bucket = c.bucket
 """
 _PG_RESTAMP = "UPDATE rate_limit_hits SET at = $1 WHERE id = $2"
 
