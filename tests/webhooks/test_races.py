@@ -21,10 +21,10 @@ from tests.publishing.helpers import (
     wait_until,
 )
 from tests.webhooks.conftest import deliver, envelope, publishing_post
-from tiktimer.models import SocialAccount
+from tiktimer.models import Post, SocialAccount
 from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, Emulator
 from tiktimer.publishing.base import OutcomeState, PublishOutcome
-from tiktimer.publishing.outcomes import apply_outcome
+from tiktimer.publishing.outcomes import MAX_LOG_IDS, apply_outcome
 from tiktimer.publishing.tiktok import TikTokPublisher
 
 PUBLISHED = PublishOutcome(OutcomeState.published, platform_status="PUBLISH_COMPLETE")
@@ -149,3 +149,22 @@ async def _account_status(app: FastAPI, account_id: int) -> str:
         account = await session.get(SocialAccount, account_id)
         assert account is not None
         return account.status
+
+
+async def test_settling_keeps_each_log_id_once_and_only_the_newest(
+    client: httpx.AsyncClient, app: FastAPI, alice: dict[str, str]
+) -> None:
+    post_id = await publishing_post(client, app, alice, "v_pub_file~v2-1.9")
+    older = [f"log-{n}" for n in range(25)]
+    async with app.state.sessionmaker() as session, session.begin():
+        post = await session.get(Post, post_id)
+        assert post is not None
+        post.platform_log_ids = [*older, "log-3"]
+    verdict = PublishOutcome(OutcomeState.published, log_id="log-24")
+
+    assert await poll_applies(app, post_id, verdict)
+    assert not await poll_applies(app, post_id, PUBLISHED)
+
+    settled = await read_post(app, post_id)
+    assert settled.status == "published"
+    assert settled.platform_log_ids == older[-MAX_LOG_IDS:]

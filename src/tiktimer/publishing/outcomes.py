@@ -8,7 +8,9 @@ no row to update and does nothing (`apply_outcome` returns False). Later facts a
 that is already published (its public post id, an inbox draft the creator posted) only
 enrich it and never change its status.
 
-Callers own the transaction: these functions execute and never commit.
+Callers own the transaction: these functions execute and never commit. On PostgreSQL the
+settling write is one statement (the post, its running attempt and its log ids together), so
+a caller may run it on an autocommit connection: one round trip, atomic by itself.
 """
 
 from __future__ import annotations
@@ -17,8 +19,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import JSON
 
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, PostAttempt, PostStatus
@@ -30,9 +44,33 @@ SETTLEABLE = (PostStatus.publishing, PostStatus.unconfirmed)
 NOT_CONFIRMED_CODE = "not_confirmed"
 MAX_LOG_IDS = 20
 
+_posts = cast(Table, Post.__table__)
+_attempts = cast(Table, PostAttempt.__table__)
+# `platform_log_ids` plus one id, as `_with_log_id` makes it: each id once (first place
+# kept), the newest MAX_LOG_IDS. Correlated to the row being updated.
+_PG_LOG_IDS_WITH = (
+    text(
+        """
+        SELECT coalesce(json_agg(value ORDER BY position), '[]'::json) FROM (
+            SELECT value, min(position) AS position
+            FROM jsonb_array_elements_text(
+                coalesce(posts.platform_log_ids::jsonb, '[]'::jsonb)
+                || jsonb_build_array(CAST(:settle_log_id AS text))
+            ) WITH ORDINALITY AS e(value, position)
+            GROUP BY value ORDER BY min(position) DESC LIMIT :settle_max_log_ids
+        ) AS kept
+        """
+    )
+    .columns(column("ids", JSON))
+    .scalar_subquery()
+)
+
+Executor = AsyncSession | AsyncConnection
+"""Where the guarded writes run: a request's session or a worker's connection."""
+
 
 async def apply_outcome(
-    session: AsyncSession,
+    session: Executor,
     post_id: int,
     outcome: PublishOutcome,
     *,
@@ -46,6 +84,8 @@ async def apply_outcome(
         return False
     now = now or utc_now()
     values = _terminal_values(outcome, now)
+    if _dialect(session) == "postgresql":
+        return await _settle_in_one_statement(session, post_id, outcome, values, now)
     settled = await _update(session, post_id, _settleable(), values)
     if settled:
         await _close_running_attempts(session, post_id, outcome, now)
@@ -55,6 +95,39 @@ async def apply_outcome(
         ids = await _with_log_id(session, post_id, outcome.log_id)
         await _update(session, post_id, Post.status == values["status"], {"platform_log_ids": ids})
     return settled
+
+
+async def _settle_in_one_statement(
+    executor: Executor,
+    post_id: int,
+    outcome: PublishOutcome,
+    values: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """PostgreSQL: the guarded update, the running attempts' close and the log id in one
+    statement. The attempts follow the post's update (a data-modifying CTE), so they close
+    only when this call settled the post, exactly as the separate statements do."""
+    if outcome.log_id:
+        values = values | {"platform_log_ids": _PG_LOG_IDS_WITH}
+    settled = (
+        update(_posts)
+        .where(_posts.c.id == post_id, _settleable())
+        .values(**values, updated_at=now)
+        .returning(_posts.c.id)
+        .cte("settled")
+    )
+    closed = (
+        update(_attempts)
+        .where(
+            _attempts.c.post_id.in_(select(settled.c.id)),
+            _attempts.c.outcome == "running",
+        )
+        .values(_closed_attempt(outcome, now))
+        .cte("closed")
+    )
+    statement = select(func.count()).select_from(settled).add_cte(closed)
+    params = {"settle_log_id": outcome.log_id, "settle_max_log_ids": MAX_LOG_IDS}
+    return bool((await executor.execute(statement, params)).scalar_one())
 
 
 async def mark_unconfirmed(session: AsyncSession, post_id: int, message: str) -> bool:
@@ -107,21 +180,30 @@ def _settleable() -> ColumnElement[bool]:
 
 
 async def _close_running_attempts(
-    session: AsyncSession, post_id: int, outcome: PublishOutcome, now: datetime
+    session: Executor, post_id: int, outcome: PublishOutcome, now: datetime
 ) -> None:
     """A webhook can settle a post while the scheduler waits to check it: its running
     attempt ends with the same verdict (the scheduler's own settle writes it again)."""
     await session.execute(
         update(PostAttempt)
         .where(PostAttempt.post_id == post_id, PostAttempt.outcome == "running")
-        .values(
-            outcome=str(outcome.state),
-            finished_at=now,
-            error_code=outcome.fail_reason,
-            error_message=outcome.message,
-        )
+        .values(_closed_attempt(outcome, now))
         .execution_options(synchronize_session=False)
     )
+
+
+def _closed_attempt(outcome: PublishOutcome, now: datetime) -> dict[str, Any]:
+    return {
+        "outcome": str(outcome.state),
+        "finished_at": now,
+        "error_code": outcome.fail_reason,
+        "error_message": outcome.message,
+    }
+
+
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, AsyncSession) else executor
+    return bind.dialect.name
 
 
 def _terminal_values(outcome: PublishOutcome, now: datetime) -> dict[str, Any]:
@@ -155,14 +237,14 @@ def _terminal_values(outcome: PublishOutcome, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _with_log_id(session: AsyncSession, post_id: int, log_id: str) -> list[str]:
+async def _with_log_id(session: Executor, post_id: int, log_id: str) -> list[str]:
     current = await session.scalar(select(Post.platform_log_ids).where(Post.id == post_id))
     ids = [*(current or []), log_id]
     return list(dict.fromkeys(ids))[-MAX_LOG_IDS:]
 
 
 async def _update(
-    session: AsyncSession, post_id: int, guard: ColumnElement[bool], values: dict[str, Any]
+    session: Executor, post_id: int, guard: ColumnElement[bool], values: dict[str, Any]
 ) -> bool:
     statement = (
         update(Post)

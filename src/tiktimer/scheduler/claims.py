@@ -314,11 +314,20 @@ class PostQueue:
         self.engine = engine
         self.dialect = engine.dialect.name
         # SQLite: driver-level autocommit, so this module owns BEGIN IMMEDIATE / COMMIT.
-        self._sqlite_engine = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "sqlite"
-            else None
-        )
+        # PostgreSQL: for the steps that are one statement, atomic without BEGIN/COMMIT.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sqlite_engine = self._autocommit if self.dialect == "sqlite" else None
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """For a step that is a single statement on PostgreSQL: no BEGIN/COMMIT round trips
+        (elsewhere an ordinary transaction)."""
+        if self.dialect != "postgresql":
+            async with self.transaction() as connection:
+                yield connection
+            return
+        async with self._autocommit.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -632,14 +641,10 @@ class PostQueue:
         `apply_outcome` moves only a `publishing` (or `unconfirmed`) post, whoever holds
         it, so a verdict a webhook applied first is not applied twice (returns False).
         """
-        async with self.transaction() as connection:
-            session = AsyncSession(bind=connection)
-            try:
-                # Releases the claim, closes the running attempt with the verdict and keeps
-                # the status call's log id on the post.
-                return await apply_outcome(session, post_id, outcome, now=now)
-            finally:
-                await session.close()
+        async with self.one_statement() as connection:
+            # Releases the claim, closes the running attempt with the verdict and keeps the
+            # status call's log id on the post.
+            return await apply_outcome(connection, post_id, outcome, now=now)
 
     async def give_up_waiting(
         self, post_id: int, worker_id: str, attempt_id: int | None, message: str, now: datetime
