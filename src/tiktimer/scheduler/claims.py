@@ -243,6 +243,22 @@ _START_WITH_ATTEMPT = (
 """PostgreSQL: `_START` and `_NEW_ATTEMPT` in one statement (no row: the claim was lost)."""
 
 
+@lru_cache(maxsize=2)
+def _store_publish_id_pg(with_log: bool) -> Any:
+    """PostgreSQL: the post's publish id and its attempt's in one statement; the attempt
+    follows the guarded update (a data-modifying CTE). Returns 1 when stored, else 0."""
+    store, note = _store_publish_id("postgresql", with_log)
+    stored = store.cte("stored")
+    # Parameters named like a column are added to an UPDATE's SET when executed, which a
+    # statement inside a CTE cannot bind: set those columns explicitly (same values).
+    noted = (
+        note.where(attempts.c.post_id.in_(select(stored.c.id)))
+        .values(post_id=bindparam("post_id"), worker_id=bindparam("worker_id"))
+        .cte("noted")
+    )
+    return select(func.count()).select_from(stored).add_cte(noted)
+
+
 @lru_cache(maxsize=4)
 def _store_publish_id(dialect: str, with_log: bool) -> tuple[Any, Any]:
     def logged(column: Any) -> Any:
@@ -515,6 +531,10 @@ class PostQueue:
             "attempt_id": attempt_id,
             "now": now,
         }
+        if self.dialect == "postgresql":
+            async with self.one_statement() as connection:
+                statement = _store_publish_id_pg(log_id is not None)
+                return bool((await connection.execute(statement, params)).scalar_one())
         store, note = _store_publish_id(self.dialect, log_id is not None)
         async with self.transaction() as connection:
             if (await connection.execute(store, params)).first() is None:
@@ -540,7 +560,7 @@ class PostQueue:
             "now": now,
             "platform_status": platform_status,
         }
-        async with self.transaction() as connection:
+        async with self.one_statement() as connection:
             row = (await connection.execute(_release_until(uploaded), params)).first()
         return row is not None
 
