@@ -1,9 +1,10 @@
-"""What the publisher reads about a post before calling TikTok, in three autocommit reads.
+"""What the publisher reads about a post before calling TikTok, in one autocommit read.
 
 The post with its account (and the account's stored token), the post's media, and the
 account's other posts around this one (the 24-hour budget). Core statements on an autocommit
 connection: no ORM objects, no BEGIN/ROLLBACK, and on PostgreSQL straight through asyncpg
-(`FastQuery`). This runs once per publication, so its round trips are the worker's budget.
+(`FastQuery`), the media and the budget as subqueries of the post's row (elsewhere three
+reads). This runs once per publication, so its round trips are the worker's budget.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, or_, select
+from sqlalchemy import JSON, String, and_, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tiktimer.accounts.tokens import StoredAccount
@@ -91,6 +93,42 @@ def _budget_statement(inbox: bool) -> Any:
 _BUDGET = {inbox: FastQuery(_budget_statement(inbox)) for inbox in (False, True)}
 
 
+def _pg_media_rows() -> Any:
+    """The post's media as one JSON array of `_MEDIA` rows, in their order."""
+    row = func.json_build_array(*_MEDIA.statement.selected_columns)
+    rows = (
+        select(func.json_agg(aggregate_order_by(row, _links.position)))
+        .select_from(Media.__table__.join(PostMedia.__table__, _links.media_id == _media.id))
+        .where(_links.post_id == _posts.id)
+        .scalar_subquery()
+    )
+    return type_coerce(rows, JSON).label("media_rows")
+
+
+def _pg_budget_times() -> Any:
+    """`_budget_statement`'s times for the post's own mode, as an array."""
+    other = Post.__table__.alias("other").c
+    when = func.coalesce(other.published_at, other.scheduled_time)
+    inbox = bindparam("inbox", type_=String)
+    same_mode = case(
+        (_posts.post_mode == inbox, other.post_mode == inbox), else_=other.post_mode != inbox
+    )
+    counted = or_(*(other.status == bindparam(f"status_{s}") for s in COUNTED_STATUSES))
+    times = select(func.array_agg(when)).where(
+        other.social_account_id == _posts.social_account_id,
+        counted,
+        same_mode,
+        when > bindparam("since"),
+        when < bindparam("until"),
+        other.id != _posts.id,
+    )
+    return times.scalar_subquery().label("budget_times")
+
+
+_PG_SNAPSHOT = FastQuery(_post_statement().add_columns(_pg_media_rows(), _pg_budget_times()))
+"""PostgreSQL: the three reads in one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the publisher read about the post before calling TikTok."""
@@ -106,12 +144,55 @@ async def read_snapshot(
     connection: AsyncConnection, post_id: int, *, at: datetime, caps: tuple[int, int]
 ) -> Snapshot | None:
     """None when the post no longer exists. `caps`: (direct posts, inbox drafts) per 24 h."""
+    read = _read_in_one if connection.dialect.name == "postgresql" else _read_in_three
+    return await read(connection, post_id, at=at, caps=caps)
+
+
+async def _read_in_three(
+    connection: AsyncConnection, post_id: int, *, at: datetime, caps: tuple[int, int]
+) -> Snapshot | None:
     rows = await _POST.fetch(connection, {"post_id": post_id})
     if not rows:
         return None
     row = dict(zip(_POST.keys, rows[0], strict=True))
     settings = PostSettings(**{name: row[name] for name in _SETTINGS})
-    media = [
+    media = _media_facts(await _MEDIA.fetch(connection, {"post_id": post_id}))
+    if row["account_id"] is None:
+        return Snapshot(settings, None, media, None)
+    params = _budget_params(row["account_id"], post_id, at)
+    others = [r[0] for r in await _BUDGET[settings.post_mode == "inbox"].fetch(connection, params)]
+    return _snapshot(row, settings, media, others, at=at, caps=caps)
+
+
+async def _read_in_one(
+    connection: AsyncConnection, post_id: int, *, at: datetime, caps: tuple[int, int]
+) -> Snapshot | None:
+    params = _budget_params(None, post_id, at)
+    rows = await _PG_SNAPSHOT.fetch(connection, params)
+    if not rows:
+        return None
+    row = dict(zip(_PG_SNAPSHOT.keys, rows[0], strict=True))
+    settings = PostSettings(**{name: row[name] for name in _SETTINGS})
+    media = _media_facts(row["media_rows"] or [])
+    if row["account_id"] is None:
+        return Snapshot(settings, None, media, None)
+    others = list(row["budget_times"] or [])
+    return _snapshot(row, settings, media, others, at=at, caps=caps)
+
+
+def _budget_params(account_id: int | None, post_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "inbox": "inbox",
+        "since": at - WINDOW,
+        "until": at + WINDOW,
+        "post_id": post_id,
+        **{f"status_{s}": str(s) for s in COUNTED_STATUSES},
+    }
+
+
+def _media_facts(rows: Sequence[Sequence[Any]]) -> list[MediaFacts]:
+    return [
         MediaFacts(
             id=m[0],
             kind=m[1],
@@ -122,10 +203,19 @@ async def read_snapshot(
             probe=dict(m[6] or {}),
             verdict=dict(m[7] or {}),
         )
-        for m in await _MEDIA.fetch(connection, {"post_id": post_id})
+        for m in rows
     ]
-    if row["account_id"] is None:
-        return Snapshot(settings, None, media, None)
+
+
+def _snapshot(
+    row: dict[str, Any],
+    settings: PostSettings,
+    media: list[MediaFacts],
+    others: list[datetime],
+    *,
+    at: datetime,
+    caps: tuple[int, int],
+) -> Snapshot:
     account = AccountFacts(
         id=row["account_id"],
         status=row["account_status"],
@@ -142,14 +232,5 @@ async def read_snapshot(
         access_token_expires_at=row["access_token_expires_at"],
     )
     inbox = settings.post_mode == "inbox"
-    params = {
-        "account_id": account.id,
-        "inbox": "inbox",
-        "since": at - WINDOW,
-        "until": at + WINDOW,
-        "post_id": post_id,
-        **{f"status_{s}": str(s) for s in COUNTED_STATUSES},
-    }
-    others = [r[0] for r in await _BUDGET[inbox].fetch(connection, params)]
     budget = Budget(cap=caps[1] if inbox else caps[0], used=busiest_window(at, others))
     return Snapshot(settings, account, media, budget, stored)
