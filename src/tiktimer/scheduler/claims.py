@@ -578,28 +578,20 @@ class PostQueue:
         log_id: str | None = None,
     ) -> bool:
         """Back to `scheduled`, due again at `at`; the publish id (if any) is abandoned."""
+        values = {
+            "status": PostStatus.scheduled,
+            "next_attempt_at": at,
+            "platform_publish_id": None,
+        }
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(_held_by(post_id, worker_id))
-                    .values(
-                        status=PostStatus.scheduled,
-                        next_attempt_at=at,
-                        platform_publish_id=None,
-                        last_error=message,
-                        last_error_code=code,
-                        platform_log_ids=self._append(posts.c.platform_log_ids, log_id),
-                        **_released(now),
-                    )
-                    .returning(posts.c.id)
-                )
-            ).first()
-            if row is not None and attempt_id is not None:
+            released = await self._release_with_error(
+                connection, post_id, worker_id, now, values, code, message, log_id
+            )
+            if released and attempt_id is not None:
                 await self._finish_attempt(
                     connection, attempt_id, now, outcome, code, message, log_id
                 )
-        return row is not None
+        return released
 
     async def defer(self, post_id: int, worker_id: str, at: datetime, now: datetime) -> bool:
         """Hand an unstarted claim back, due again at `at` (no attempt is used up)."""
@@ -631,28 +623,45 @@ class PostQueue:
         log_id: str | None = None,
     ) -> bool:
         """The post failed for good, with a message for its owner."""
+        values = {"status": PostStatus.failed, "next_attempt_at": None}
         async with self.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(posts)
-                    .where(_held_by(post_id, worker_id))
-                    .values(
-                        status=PostStatus.failed,
-                        last_error=message,
-                        last_error_code=code,
-                        next_attempt_at=None,
-                        platform_log_ids=self._append(posts.c.platform_log_ids, log_id),
-                        **_released(now),
-                    )
-                    .returning(posts.c.id)
-                )
-            ).first()
-            if row is not None and attempt_id is not None:
+            released = await self._release_with_error(
+                connection, post_id, worker_id, now, values, code, message, log_id
+            )
+            if released and attempt_id is not None:
                 await self._finish_attempt(
                     connection, attempt_id, now, AttemptOutcome.failed, code, message, log_id
                 )
-            elif row is not None:  # an attempt a stopped worker left running ends here
+            elif released:  # an attempt a stopped worker left running ends here
                 await _close_running(connection, post_id, now, AttemptOutcome.failed, message)
+        return released
+
+    async def _release_with_error(
+        self,
+        connection: AsyncConnection,
+        post_id: int,
+        worker_id: str,
+        now: datetime,
+        values: dict[str, Any],
+        code: str | None,
+        message: str | None,
+        log_id: str | None,
+    ) -> bool:
+        """Give up the claim with `values` and the error; False when the claim was lost."""
+        row = (
+            await connection.execute(
+                update(posts)
+                .where(_held_by(post_id, worker_id))
+                .values(
+                    **values,
+                    last_error=message,
+                    last_error_code=code,
+                    platform_log_ids=self._append(posts.c.platform_log_ids, log_id),
+                    **_released(now),
+                )
+                .returning(posts.c.id)
+            )
+        ).first()
         return row is not None
 
     async def settle(self, post_id: int, outcome: PublishOutcome, now: datetime) -> bool:
