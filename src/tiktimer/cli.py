@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tiktimer.config import Settings, SettingsError, load_settings
+from tiktimer.config_check import misnamed_settings
 
 app = typer.Typer(help="TikTimer: schedule TikTok posts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -27,6 +28,8 @@ T = TypeVar("T")
 
 def settings_or_exit(**overrides: Any) -> Settings:
     """Invalid settings stop the command with one readable line naming the variable."""
+    for line in misnamed_settings(os.environ):
+        typer.echo(line, err=True)
     try:
         settings = load_settings(**overrides)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,7 @@ def serve(
     """Run the web service (and, on the embedded setup, everything else)."""
     import uvicorn
 
+    from tiktimer.inputs.protocol import PROTOCOL_PATH
     from tiktimer.logging import configure_logging
 
     # Each uvicorn worker builds its settings from the environment: pass the CLI's choices on,
@@ -107,6 +111,9 @@ def serve(
         log_config=None,
         proxy_headers=True,
         server_header=False,
+        # httptools with a bounded request head (431 past TIKTIMER_MAX_HEADER_KB).
+        http=PROTOCOL_PATH,
+        h11_max_incomplete_event_size=settings.max_header_kb * 1024,
     )
 
 
@@ -122,12 +129,17 @@ def worker(
 ) -> None:
     """Run a dispatcher only: publish due posts until SIGTERM (then finish or hand back)."""
     from tiktimer.logging import configure_logging
+    from tiktimer.platforms.tiktok.sandbox import SandboxUnreachable
     from tiktimer.scheduler.worker import run_worker
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     prepare_database(settings, migrate=migrate)
-    run_async(lambda: run_worker(settings, concurrency))
+    try:
+        run_async(lambda: run_worker(settings, concurrency))
+    except SandboxUnreachable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")
@@ -135,7 +147,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema (default: to the newest revision)."""
     from tiktimer.db import migrate
 
-    migrate.upgrade(settings_or_exit().database_url, revision)
+    url = _database_for_command()
+    before = _revision_or_exit(url)
+    migrate.upgrade(url, revision)
+    _report_change(before, migrate.current_revision(url), "upgraded")
 
 
 @db_app.command("downgrade")
@@ -143,7 +158,10 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 o
     """Downgrade the schema to REV."""
     from tiktimer.db import migrate
 
-    migrate.downgrade(settings_or_exit().database_url, revision)
+    url = _database_for_command()
+    before = _revision_or_exit(url)
+    migrate.downgrade(url, revision)
+    _report_change(before, migrate.current_revision(url), "downgraded")
 
 
 @db_app.command("current")
@@ -151,11 +169,39 @@ def db_current() -> None:
     """Print the schema revision of the database and the newest one this version knows."""
     from tiktimer.db import migrate
 
-    url = settings_or_exit().database_url
-    current = migrate.current_revision(url)
+    url = _database_for_command()
+    current = _revision_or_exit(url)
     head = migrate.head_revision(url)
     state = "up to date" if current == head else "needs `tiktimer db upgrade`"
     typer.echo(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
+def _database_for_command() -> str:
+    """The database a `db` command works on, named (password masked) before it starts."""
+    from tiktimer.db import migrate
+
+    url = settings_or_exit().database_url
+    typer.echo(f"database: {migrate.masked(url)}")
+    return url
+
+
+def _revision_or_exit(url: str) -> str | None:
+    from sqlalchemy.exc import DBAPIError
+
+    from tiktimer.db import migrate
+
+    try:
+        return migrate.current_revision(url)
+    except (DBAPIError, OSError) as exc:
+        typer.echo(f"error: cannot reach the database: {type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _report_change(before: str | None, after: str | None, verb: str) -> None:
+    if before == after:
+        typer.echo(f"nothing to do: the schema is at {after or 'none'}")
+    else:
+        typer.echo(f"{verb}: {before or 'none'} -> {after or 'none'}")
 
 
 @users_app.command("create")

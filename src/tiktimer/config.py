@@ -7,14 +7,18 @@ are generated once into the data directory (mode 0600) when unset.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from tiktimer.kit.safe_fetch import FetchPolicy
 
 # Sample values from the original README and common templates: refused at startup.
 KNOWN_SAMPLE_SECRETS = frozenset(
@@ -74,20 +78,38 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("TIKTIMER_PORT"))
     public_url: str | None = Field(None, validation_alias=_env("TIKTIMER_PUBLIC_URL"))
     otel: bool = Field(False, validation_alias=_env("TIKTIMER_OTEL"))
+    # Browser origins allowed to call the API (README "Browsers"); none by default.
+    cors_origins_raw: str = Field("", validation_alias=_env("TIKTIMER_CORS_ORIGINS"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("TIKTIMER_LOG_LEVEL")
     )
     password_hash_threads: int = Field(
         1, ge=1, le=32, validation_alias=_env("TIKTIMER_PASSWORD_HASH_THREADS")
     )
+    # Input limits (README "Input limits"): JSON body cap, stalled bodies, header size
+    max_json_body_kb: int = Field(
+        1024, ge=1, le=64 * 1024, validation_alias=_env("TIKTIMER_MAX_JSON_BODY_KB")
+    )
+    body_timeout_seconds: float = Field(
+        30, gt=0, le=3600, validation_alias=_env("TIKTIMER_BODY_TIMEOUT_SECONDS")
+    )
+    max_header_kb: int = Field(16, ge=1, le=1024, validation_alias=_env("TIKTIMER_MAX_HEADER_KB"))
 
     # Request limits on the credential endpoints, in the `limits` notation (README "Rate limits")
     rate_limits_enabled: bool = Field(True, validation_alias=_env("TIKTIMER_RATE_LIMITS"))
     rate_limit_login_ip: str = Field(
         "20/minute;100/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_LOGIN_IP")
     )
+    # Failed logins per client address and account (the name predates accounts)
     rate_limit_login_user: str = Field(
         "5/minute;30/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_LOGIN_USER")
+    )
+    # Per-account ceiling (tries from new addresses, failures from known): past it, login pauses
+    rate_limit_login_account: str = Field(
+        "300/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_LOGIN_ACCOUNT")
+    )
+    login_lockout_seconds: int = Field(
+        900, ge=1, le=86400, validation_alias=_env("TIKTIMER_LOGIN_LOCKOUT_SECONDS")
     )
     rate_limit_register: str = Field(
         "10/hour", validation_alias=_env("TIKTIMER_RATE_LIMIT_REGISTER")
@@ -135,6 +157,9 @@ class Settings(BaseSettings):
         300, ge=1, le=3600, validation_alias=_env("TIKTIMER_WEBHOOK_TOLERANCE_SECONDS")
     )
     sandbox_webhooks: bool = Field(False, validation_alias=_env("TIKTIMER_SANDBOX_WEBHOOKS"))
+
+    # Server-side fetches of user-influenced URLs (README "Server-side fetches")
+    fetch_allow: str = Field("", validation_alias=_env("TIKTIMER_FETCH_ALLOW"))
 
     # Media
     storage: Literal["local", "s3"] = Field("local", validation_alias=_env("TIKTIMER_STORAGE"))
@@ -220,7 +245,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_limit_login_ip", "rate_limit_login_user", "rate_limit_register", "rate_limit_refresh"
+        "rate_limit_login_ip",
+        "rate_limit_login_user",
+        "rate_limit_login_account",
+        "rate_limit_register",
+        "rate_limit_refresh",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -232,6 +261,25 @@ class Settings(BaseSettings):
             ) from None
         if any(item.amount < 1 for item in items):
             raise ValueError("must allow at least 1 (TIKTIMER_RATE_LIMITS=false turns limits off)")
+        return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_fetch_allow(cls, value: str) -> str:
+        from tiktimer.kit.safe_fetch import parse_allow_list
+
+        parse_allow_list(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("cors_origins_raw")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        for origin in _split_list(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write e.g. https://app.example.com "
+                    "(scheme and host, optional port, no path), comma-separated"
+                )
         return value
 
     @field_validator("database_url_raw")
@@ -251,6 +299,10 @@ class Settings(BaseSettings):
         if self.database_url_raw:
             return self.database_url_raw
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tiktimer.db').as_posix()}"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.rstrip("/") for origin in _split_list(self.cors_origins_raw)]
 
     @property
     def media_dir(self) -> Path:
@@ -291,6 +343,13 @@ class Settings(BaseSettings):
         return (self.media_public_url or self.public_base_url).rstrip("/")
 
     @property
+    def fetch_policy(self) -> FetchPolicy:
+        """What server-side fetches of user-influenced URLs may reach (kit.safe_fetch)."""
+        from tiktimer.kit.safe_fetch import FetchPolicy
+
+        return FetchPolicy.from_allow_list(self.fetch_allow)
+
+    @property
     def redirect_uri(self) -> str:
         return self.tiktok_redirect_uri or f"{self.public_base_url}/api/v1/auth/tiktok/callback"
 
@@ -309,6 +368,13 @@ class Settings(BaseSettings):
         from cryptography.fernet import Fernet
 
         return [_generated_secret(self.data_dir / "token_key", 0, Fernet.generate_key)]
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+/?")
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def _generated_secret(path: Path, nbytes: int, make: object = None) -> str:

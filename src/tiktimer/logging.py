@@ -6,6 +6,8 @@ import logging
 import sys
 from contextvars import ContextVar
 
+from tiktimer.kit.redact import install_log_redaction
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s"
@@ -28,6 +30,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler._tiktimer = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    install_log_redaction()  # OAuth codes, states, signatures in access-log query strings
     # httpx logs full URLs at INFO, and OAuth URLs can carry codes: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -12,11 +12,13 @@ from fastapi import FastAPI
 from sqlalchemy import text, update
 
 from tests.accounts.conftest import connect, consent, start
+from tests.fixtures.app import TEST_SECRET
 from tests.fixtures.users import user_headers
 from tiktimer.accounts.tokens import AccountTokens, AccountUnusable
 from tiktimer.models import OAuthState, SocialAccount
 from tiktimer.platforms.tiktok.emulator.emulator import Emulator
 from tiktimer.platforms.tiktok.errors import TikTokError
+from tiktimer.platforms.tiktok.sandbox import client_secret_for
 
 
 async def accounts(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict]:
@@ -152,7 +154,7 @@ async def test_missing_code_verifier_is_refused_by_tiktok(emulator: Emulator) ->
     """Our client always sends one; the emulator must refuse an exchange without it."""
     form = {
         "client_key": "sbawtiktimeremulator",
-        "client_secret": "tiktimer-emulator-sandbox-secret",
+        "client_secret": client_secret_for(TEST_SECRET),
         "code": "whatever",
         "grant_type": "authorization_code",
         "redirect_uri": "http://tiktimer.test/api/v1/auth/tiktok/callback",
@@ -321,7 +323,7 @@ async def test_no_secret_reaches_a_log_line(
         "refresh": first_refresh,
         "new access": access,
         "new refresh": refresh,
-        "client secret": "tiktimer-emulator-sandbox-secret",
+        "client secret": client_secret_for(TEST_SECRET),
     }
     assert caplog.records, "expected some log lines to inspect"
     for record in caplog.records:

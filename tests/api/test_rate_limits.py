@@ -6,6 +6,7 @@ built by the same function the lifespan uses, from the app's settings plus overr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -81,16 +82,267 @@ async def test_login_per_address_counts_successful_logins_too(
         await login(elsewhere, "alice")
 
 
-async def test_login_per_username_across_addresses(
+@pytest.fixture(params=["memory", "redis"])
+async def storage(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
+    """Overrides for `enable_limits` counting in this process or in a fresh Redis prefix."""
+    if request.param == "memory":
+        yield {}
+        return
+    await _require_redis()
+    prefix = f"{RUN_PREFIX}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield {"key_prefix": prefix, "redis_url": SecretStr(REDIS_URL)}
+    finally:
+        await _delete_keys(prefix)
+
+
+async def test_username_and_email_are_one_account(
+    client: httpx.AsyncClient, enable_limits: EnableLimits, storage: dict[str, Any]
+) -> None:
+    enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="3/minute", **storage)
+    await register(client, "alice")
+    assert (await try_login(client, "alice", "wrong-password")).status_code == 401
+    assert (await try_login(client, "alice@example.com", "wrong-password")).status_code == 401
+    assert (await try_login(client, "ALICE@example.COM", "wrong-password")).status_code == 401
+    assert_limited(await try_login(client, "alice", DEFAULT_PASSWORD))
+    assert_limited(await try_login(client, "alice@example.com", DEFAULT_PASSWORD))
+
+
+async def test_owner_gets_in_from_a_clean_address_while_another_guesses(
+    app: FastAPI, client: httpx.AsyncClient, enable_limits: EnableLimits, storage: dict[str, Any]
+) -> None:
+    enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="2/minute", **storage)
+    await register(client, "alice")
+    async with client_from(app, "203.0.113.66") as attacker:
+        for _ in range(2):
+            assert (await try_login(attacker, "alice", "wrong-password")).status_code == 401
+        assert_limited(await try_login(attacker, "alice", "another-guess"))
+        # Even the right password is refused from there, so guessing cannot continue.
+        assert_limited(await try_login(attacker, "alice", DEFAULT_PASSWORD))
+    async with client_from(app, "198.51.100.7") as owner:
+        await login(owner, "alice")
+        await login(owner, "alice@example.com")
+
+
+async def test_successful_logins_are_not_counted_as_failures(
+    client: httpx.AsyncClient, enable_limits: EnableLimits, storage: dict[str, Any]
+) -> None:
+    enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="2/minute", **storage)
+    await register(client, "alice")
+    for _ in range(5):
+        await login(client, "alice")
+    # A success forgives this address's earlier failures at the account.
+    assert (await try_login(client, "alice", "wrong-password")).status_code == 401
+    await login(client, "alice")
+    assert (await try_login(client, "alice", "wrong-password")).status_code == 401
+    assert (await try_login(client, "alice", "wrong-password")).status_code == 401
+    assert_limited(await try_login(client, "alice", DEFAULT_PASSWORD))
+
+
+async def test_unknown_identifiers_are_limited_exactly_like_accounts(
     app: FastAPI, client: httpx.AsyncClient, enable_limits: EnableLimits
 ) -> None:
+    """The answers for a username (or email) that exists and one that does not are the same.
+
+    (Mixing a username and an email shows whether the two name one account: that needs both.)
+    """
     enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="2/minute")
     await register(client, "alice")
-    for _ in range(2):
-        assert (await try_login(client, "alice", "wrong-password")).status_code == 401
-    async with client_from(app, "203.0.113.7") as elsewhere:
-        assert_limited(await try_login(elsewhere, "ALICE", DEFAULT_PASSWORD))
-        assert (await try_login(elsewhere, "bob", "wrong-password")).status_code == 401
+
+    async def statuses(address: str, *tries: str) -> list[int]:
+        async with client_from(app, address) as guesser:
+            return [(await try_login(guesser, who, "wrong")).status_code for who in tries]
+
+    by_name = ["alice", "ALICE", "alice", "alice", "ALICE", "ALICE"]
+    assert await statuses("192.0.2.1", *by_name) == [401, 401, 401, 429, 401, 429]
+    assert await statuses("192.0.2.2", *[n.replace("alice", "ghost") for n in by_name]) == [
+        401,
+        401,
+        401,
+        429,
+        401,
+        429,
+    ]
+    known_emails = ["alice@example.com", "ALICE@EXAMPLE.COM", "Alice@Example.com"]
+    assert await statuses("192.0.2.3", *known_emails) == [401, 401, 429]
+    unknown_emails = ["ghost@example.com", "GHOST@EXAMPLE.COM", "Ghost@Example.com"]
+    assert await statuses("192.0.2.4", *unknown_emails) == [401, 401, 429]
+
+
+async def test_account_ceiling_pauses_password_login_and_is_audited_once(
+    app: FastAPI, client: httpx.AsyncClient, enable_limits: EnableLimits, storage: dict[str, Any]
+) -> None:
+    enable_limits(
+        rate_limit_login_ip="100/minute",
+        rate_limit_login_user="100/minute",
+        rate_limit_login_account="4/hour",
+        login_lockout_seconds=60,
+        **storage,
+    )
+    alice = await register(client, "alice")
+    await register(client, "bob")
+    for n in range(4):  # spread over addresses: no single address is limited
+        async with client_from(app, f"203.0.113.{n + 1}") as attacker:
+            assert (await try_login(attacker, "alice", "wrong-password")).status_code == 401
+    async with client_from(app, "203.0.113.5") as attacker:
+        assert_limited(await try_login(attacker, "alice", "fifth-guess"), window_seconds=60)
+    async with client_from(app, "198.51.100.7") as owner:
+        assert_limited(await try_login(owner, "alice", DEFAULT_PASSWORD), window_seconds=60)
+        assert_limited(await try_login(owner, "alice@example.com", DEFAULT_PASSWORD))
+        await login(owner, "bob")  # other accounts are not affected
+    for n in range(3):
+        async with client_from(app, f"203.0.113.{n + 10}") as attacker:
+            assert_limited(await try_login(attacker, "alice", "wrong-password"))
+    await app.state.audit.flush()
+    lockouts = await _audit_rows(app, "auth.lockout")
+    assert len(lockouts) == 1
+    assert lockouts[0]["subject"] == f"user:{alice['id']}"
+    assert lockouts[0]["outcome"] == "blocked"
+    assert lockouts[0]["detail"] == {"seconds": 60}
+    assert len(await _audit_rows(app, "auth.login", outcome="failure")) == 4
+
+
+async def test_a_burst_of_guesses_cannot_overshoot_the_ceiling(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    enable_limits: EnableLimits,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guesses from many addresses at once: no more are hashed than the ceiling allows."""
+    verified = _count_hashes(app, monkeypatch)
+    enable_limits(rate_limit_login_user="100/minute", rate_limit_login_account="5/hour")
+    await register(client, "alice")
+
+    async def guess(n: int) -> int:
+        async with client_from(app, f"10.0.0.{n + 1}") as attacker:
+            return (await try_login(attacker, "alice", f"guess-{n}")).status_code
+
+    answers = await asyncio.gather(*(guess(n) for n in range(20)))
+    assert sorted(answers) == [401] * 5 + [429] * 15
+    assert len(verified) == 5
+    await app.state.audit.flush()
+    assert len(await _audit_rows(app, "auth.lockout")) == 1
+
+
+async def test_the_owners_known_address_gets_in_after_the_pause(
+    app: FastAPI, client: httpx.AsyncClient, enable_limits: EnableLimits, storage: dict[str, Any]
+) -> None:
+    enable_limits(
+        rate_limit_login_user="100/minute",
+        rate_limit_login_account="3/hour",
+        login_lockout_seconds=1,
+        **storage,
+    )
+    await register(client, "alice")
+    async with client_from(app, "198.51.100.7") as owner:
+        # The first login from a new address counts against the ceiling; once the address
+        # is known, logins from it never do.
+        for _ in range(3):
+            await login(owner, "alice")
+    async with client_from(app, "203.0.113.1") as attacker:
+        for _ in range(2):
+            assert (await try_login(attacker, "alice", "wrong-password")).status_code == 401
+        assert_limited(await try_login(attacker, "alice", "third"), window_seconds=1)
+    async with client_from(app, "198.51.100.7") as owner:
+        assert_limited(await try_login(owner, "alice", DEFAULT_PASSWORD), window_seconds=1)
+        await asyncio.sleep(1.2)
+        await login(owner, "alice")  # the pause is over; the ceiling is still full
+    async with client_from(app, "192.0.2.50") as stranger:
+        # An address that never logged in still meets the full ceiling: a new pause begins.
+        assert_limited(await try_login(stranger, "alice", DEFAULT_PASSWORD), window_seconds=1)
+    async with client_from(app, "198.51.100.7") as owner:
+        assert_limited(await try_login(owner, "alice", DEFAULT_PASSWORD), window_seconds=1)
+    await app.state.audit.flush()
+    assert len(await _audit_rows(app, "auth.lockout")) == 2
+
+
+def _count_hashes(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The passwords the hash threads verify, in order."""
+    passwords = app.state.auth_service.passwords
+    verify = passwords.verify
+    verified: list[str] = []
+
+    async def counting_verify(hashed: str | None, password: str) -> bool:
+        verified.append(password)
+        result: bool = await verify(hashed, password)
+        return result
+
+    monkeypatch.setattr(passwords, "verify", counting_verify)
+    return verified
+
+
+async def test_concurrent_guesses_from_one_address_cannot_overshoot(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    enable_limits: EnableLimits,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The per-address count is taken before the hash: a burst is cut at the limit."""
+    verified = _count_hashes(app, monkeypatch)
+    enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="3/minute")
+    await register(client, "alice")
+    burst = await asyncio.gather(*(try_login(client, "alice", f"guess-{n}") for n in range(12)))
+    assert sorted(r.status_code for r in burst) == [401] * 3 + [429] * 9
+    assert len(verified) == 3
+
+
+@pytest.mark.parametrize("attackers_failed_before", [True, False])
+async def test_the_owner_is_hashed_ahead_of_queued_guesses(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    enable_limits: EnableLimits,
+    monkeypatch: pytest.MonkeyPatch,
+    attackers_failed_before: bool,
+) -> None:
+    """Guesses wait behind a login from an address that got in before (or has no failures).
+
+    With failures on record the guesses come last; from fresh addresses (a botnet) they
+    still wait behind the owner's usual address.
+    """
+    enable_limits(rate_limit_login_ip="100/minute", rate_limit_login_user="100/minute")
+    await register(client, "alice")
+    attackers = [f"203.0.113.{n + 1}" for n in range(8)]
+    owner_address = "198.51.100.7"
+    if attackers_failed_before:
+        for address in attackers:
+            async with client_from(app, address) as attacker:
+                assert (await try_login(attacker, "alice", "first-guess")).status_code == 401
+    else:
+        async with client_from(app, owner_address) as browser:
+            await login(browser, "alice")  # the owner's usual address is now a known one
+    verified = _count_hashes(app, monkeypatch)
+
+    async def guess(address: str) -> int:
+        async with client_from(app, address) as attacker:
+            return (await try_login(attacker, "alice", f"guess-from-{address}")).status_code
+
+    async def owner() -> int:
+        async with client_from(app, owner_address) as browser:
+            return (await try_login(browser, "alice", DEFAULT_PASSWORD)).status_code
+
+    guessing = [asyncio.create_task(guess(a)) for a in attackers]
+    while not verified:  # the guesses are queued at the hash: now the owner comes
+        await asyncio.sleep(0.001)
+    mine = await owner()
+    assert mine == 200
+    assert await asyncio.gather(*guessing) == [401] * len(attackers)
+    assert verified.index(DEFAULT_PASSWORD) <= 1  # at most the guess already hashing
+
+
+async def _audit_rows(app: FastAPI, event: str, outcome: str | None = None) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from tiktimer.models import AuditEvent
+
+    query = select(AuditEvent).where(AuditEvent.event == event)
+    if outcome is not None:
+        query = query.where(AuditEvent.outcome == outcome)
+    async with app.state.sessionmaker() as session:
+        rows = (await session.execute(query)).scalars()
+        return [
+            {"subject": r.subject, "outcome": r.outcome, "detail": r.detail, "address": r.address}
+            for r in rows
+        ]
 
 
 async def test_limited_login_is_refused_before_the_password_hash(
@@ -210,6 +462,7 @@ def test_defaults_are_on_and_valid() -> None:
     for value in (
         settings.rate_limit_login_ip,
         settings.rate_limit_login_user,
+        settings.rate_limit_login_account,
         settings.rate_limit_register,
         settings.rate_limit_refresh,
     ):

@@ -13,16 +13,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from tests.fixtures.app import make_settings, sandboxed_app
+from tests.fixtures.app import TEST_SECRET, make_settings, sandboxed_app
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.users import user_headers
 from tests.publishing.helpers import connect_creator, create_post
 from tiktimer.models import Post, PostStatus
-from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET, Emulator
+from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, Emulator
+from tiktimer.platforms.tiktok.sandbox import client_secret_for
 from tiktimer.publishing.tiktok import TikTokPublisher
 from tiktimer.webhooks.signature import sign
 
 URL = "/api/v1/webhooks/tiktok"
+# The sandbox app's secret of the test installation (derived from its SECRET_KEY).
+SANDBOX_SECRET = client_secret_for(TEST_SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +85,7 @@ async def deliver(
     client: httpx.AsyncClient,
     body: bytes,
     *,
-    secret: str = SANDBOX_CLIENT_SECRET,
+    secret: str = SANDBOX_SECRET,
     at: float | None = None,
     header: str | None = None,
 ) -> httpx.Response:

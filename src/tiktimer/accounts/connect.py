@@ -1,21 +1,28 @@
 """The OAuth dance: a server-side state bound to the user, PKCE, and storing the account.
 
 The state is random, stored only as its hash, bound to the user who started the flow, valid
-for ten minutes and usable once; the PKCE verifier rides along encrypted. Whatever goes
-wrong ends in a `ConnectError` whose `kind` says what the user should be told.
+for ten minutes and usable once; the PKCE verifier rides along encrypted. In a browser the
+state is derived from a cookie secret (`binding`), so the callback knows whether the browser
+finishing is the one that started. When it is not, the code is parked: a one-time ticket row
+(in the same table) holds the verifier and the code, encrypted, until the starting user signs
+in to confirm. Whatever goes wrong ends in a `ConnectError` whose `kind` says what the user
+should be told.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tiktimer.accounts import binding
 from tiktimer.accounts.tokens import store_token_set
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event, Outcome
 from tiktimer.kit.crypto import TokenCipher, sha256_hex
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, OAuthState, SocialAccount
@@ -47,6 +54,29 @@ class PendingState:
     code_verifier: str
 
 
+@dataclass(frozen=True, slots=True)
+class ParkedCode:
+    """A callback awaiting its owner's sign-in: what `complete` needs, once confirmed."""
+
+    pending: PendingState
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    authorization_url: str
+    browser_secret: str  # the flow cookie's value; the state is derived from it
+
+
+# A ticket row's payload is JSON; a state row's is the bare PKCE verifier (never "{...").
+def _ticket_payload(verifier: str, code: str) -> str:
+    return json.dumps({"verifier": verifier, "code": code})
+
+
+def _is_ticket(payload: str) -> bool:
+    return payload.startswith("{")
+
+
 class ConnectService:
     def __init__(self, client: TikTokClient, cipher: TokenCipher, *, sandbox: bool) -> None:
         self.client = client
@@ -55,7 +85,12 @@ class ConnectService:
 
     async def start(self, session: AsyncSession, user_id: int) -> str:
         """Record a fresh state for this user and return TikTok's consent URL."""
-        state = secrets.token_urlsafe(32)
+        return (await self.start_bound(session, user_id)).authorization_url
+
+    async def start_bound(self, session: AsyncSession, user_id: int) -> Started:
+        """Like `start`, with the browser secret whose hash is the state (for the cookie)."""
+        secret = binding.new_secret()
+        state = binding.derive(secret, "state")
         verifier = generate_code_verifier()
         session.add(
             OAuthState(
@@ -67,7 +102,8 @@ class ConnectService:
             )
         )
         await session.flush()
-        return self.client.authorization_url(state=state, code_challenge=code_challenge(verifier))
+        url = self.client.authorization_url(state=state, code_challenge=code_challenge(verifier))
+        return Started(url, secret)
 
     async def consume_state(
         self, session: AsyncSession, state: str | None, *, user_id: int | None = None
@@ -75,6 +111,43 @@ class ConnectService:
         """Spend a state exactly once; unknown, expired, reused or foreign states fail."""
         if not state:
             raise ConnectError("invalid_state", "The sign-in link is missing its state.")
+        row, payload = await self._spend(session, state, user_id=user_id)
+        if _is_ticket(payload):
+            raise ConnectError("invalid_state", "This sign-in link is not valid (forged state).")
+        return PendingState(row.user_id, payload)
+
+    async def park(self, session: AsyncSession, pending: PendingState, code: str) -> str:
+        """Hold a callback's code until its owner signs in; returns the confirmation secret.
+
+        The ticket (the secret's hash) names a new one-time row holding the verifier and the
+        code, encrypted; the page carries only the ticket, the browser only the secret.
+        """
+        secret = binding.new_secret()
+        session.add(
+            OAuthState(
+                state_hash=sha256_hex(binding.derive(secret, "confirm")),
+                user_id=pending.user_id,
+                code_verifier_encrypted=self.cipher.encrypt(
+                    _ticket_payload(pending.code_verifier, code)
+                ),
+                redirect_uri=self.client.redirect_uri,
+                expires_at=utc_now() + STATE_LIFETIME,
+            )
+        )
+        await session.flush()
+        return secret
+
+    async def consume_ticket(self, session: AsyncSession, ticket: str) -> ParkedCode:
+        """Spend a confirmation ticket exactly once (whoever signs in, right or wrong)."""
+        row, payload = await self._spend(session, ticket, user_id=None)
+        if not _is_ticket(payload):
+            raise ConnectError("invalid_state", "This confirmation is not valid.")
+        data = json.loads(payload)
+        return ParkedCode(PendingState(row.user_id, str(data["verifier"])), str(data["code"]))
+
+    async def _spend(
+        self, session: AsyncSession, state: str, *, user_id: int | None
+    ) -> tuple[OAuthState, str]:
         row = await session.scalar(
             select(OAuthState).where(OAuthState.state_hash == sha256_hex(state))
         )
@@ -90,7 +163,7 @@ class ConnectService:
             raise ConnectError("invalid_state", "This sign-in link was already used.")
         if row.expires_at <= now:
             raise ConnectError("invalid_state", "This sign-in link expired; please start again.")
-        return PendingState(row.user_id, self.cipher.decrypt(row.code_verifier_encrypted))
+        return row, self.cipher.decrypt(row.code_verifier_encrypted)
 
     async def complete(
         self, session: AsyncSession, pending: PendingState, code: str
@@ -108,6 +181,13 @@ class ConnectService:
                 pending.user_id,
                 exc.code,
                 exc.log_id,
+            )
+            audit.add(
+                session,
+                Event.tiktok_connected,
+                Outcome.failure,
+                actor_user_id=pending.user_id,
+                detail={"code": exc.code},
             )
             raise ConnectError(
                 "exchange_failed", f"TikTok refused the connection ({exc.code})."
@@ -134,6 +214,13 @@ class ConnectService:
         account.is_sandbox = self.sandbox
         account.refresh_lock_until = None
         await session.flush()
+        audit.add(
+            session,
+            Event.tiktok_connected,
+            actor_user_id=pending.user_id,
+            subject=f"account:{account.id}",
+            detail={"sandbox": self.sandbox},
+        )
         log.info(
             "accounts.connected user_id=%d account_id=%d open_id=%s scopes=%s",
             pending.user_id,

@@ -2,43 +2,99 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import OAuth2PasswordRequestForm
 
+from tiktimer.accounts import binding
+from tiktimer.accounts.binding import CONFIRM_COOKIE, FLOW_COOKIE
 from tiktimer.accounts.connect import ConnectError, ConnectService
-from tiktimer.accounts.pages import result_page
-from tiktimer.accounts.schemas import AccountRead, AuthorizeResponse, ConnectResult, ExchangeRequest
+from tiktimer.accounts.pages import CONFIRM_PATH, confirm_page, result_page
+from tiktimer.accounts.schemas import (
+    AccountIdPath,
+    AccountRead,
+    AuthorizeResponse,
+    ConnectResult,
+    ExchangeRequest,
+)
 from tiktimer.accounts.service import AccountService, to_read
 from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.auth.ratelimits import CredentialLimitsDep, client_address
+from tiktimer.auth.service import AuthService
 from tiktimer.db.session import SessionDep
-from tiktimer.errors import BadRequest
+from tiktimer.errors import BadRequest, TiktimerError, TooManyRequests
+from tiktimer.kit.csp import csp_nonce
+from tiktimer.kit.openapi import errors
+from tiktimer.kit.schemas import DbId
 from tiktimer.kit.state import from_state
+from tiktimer.models import SocialAccount
 
 router = APIRouter(tags=["tiktok accounts"])
 
 
 ConnectDep = Annotated[ConnectService, Depends(from_state("connect_service"))]
 AccountsDep = Annotated[AccountService, Depends(from_state("account_service"))]
+AuthDep = Annotated[AuthService, Depends(from_state("auth_service"))]
+_HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_CONFIRM_PAGES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "An HTML page: connected as …", **_HTML_PAGE},
+    400: {"description": "An HTML page: expired or used confirmation", **_HTML_PAGE},
+    401: {"description": "An HTML page: sign-in failed, nothing attached", **_HTML_PAGE},
+    403: {"description": "An HTML page: another user or browser: nothing", **_HTML_PAGE},
+    429: {"description": "An HTML page: too many sign-in attempts", **_HTML_PAGE},
+}
 
 
-@router.get("/api/v1/auth/tiktok/authorize", response_model=AuthorizeResponse)
+@router.get(
+    "/api/v1/auth/tiktok/authorize",
+    response_model=AuthorizeResponse,
+    responses=errors(
+        401, 422, also={307: {"description": "With `redirect=true`: to TikTok's consent page"}}
+    ),
+)
 async def authorize(
+    request: Request,
+    response: Response,
     user: CurrentUser,
     session: SessionDep,
     connect: ConnectDep,
     redirect: Annotated[bool, Query(description="Answer with a 307 to TikTok")] = False,
 ) -> Response | AuthorizeResponse:
-    """Start connecting a TikTok account: TikTok's consent URL, valid for 10 minutes."""
-    url = await connect.start(session, user.id)
+    """Start connecting a TikTok account: TikTok's consent URL, valid for 10 minutes.
+
+    The answer sets a cookie that lets this browser finish the connection by itself; any
+    other browser opening the URL must sign in as you to confirm.
+    """
+    started = await connect.start_bound(session, user.id)
     if redirect:
-        return RedirectResponse(url, status_code=307)
-    return AuthorizeResponse(authorization_url=url, sandbox=connect.sandbox)
+        response = RedirectResponse(started.authorization_url, status_code=307)
+        binding.set_cookie(response, request, FLOW_COOKIE, started.browser_secret)
+        return response
+    binding.set_cookie(response, request, FLOW_COOKIE, started.browser_secret)
+    return AuthorizeResponse(authorization_url=started.authorization_url, sandbox=connect.sandbox)
 
 
-@router.get("/api/v1/auth/tiktok/callback", include_in_schema=True, response_class=Response)
+@router.get(
+    "/api/v1/auth/tiktok/callback",
+    response_class=Response,
+    responses=errors(
+        422,
+        also={
+            200: {
+                "description": "An HTML page: connected as …",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            400: {
+                "description": "An HTML page: not connected (declined, expired or forged link)",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+        },
+    ),
+)
 async def callback(
+    request: Request,
     session: SessionDep,
     connect: ConnectDep,
     state: str | None = None,
@@ -46,7 +102,12 @@ async def callback(
     error: str | None = None,
     error_description: str | None = None,
 ) -> Response:
-    """Where TikTok sends the browser back. No bearer: the state identifies the user."""
+    """Where TikTok sends the browser back. No bearer: the state identifies the user.
+
+    Only the browser that started the flow (its cookie) connects at once; any other gets a
+    page asking the starting user to sign in, and nothing is attached until they do.
+    """
+    nonce = csp_nonce(request)
     try:
         pending = await connect.consume_state(session, state)
         if error or not code:
@@ -55,10 +116,87 @@ async def callback(
                 if error == "access_denied"
                 else (error_description or error or "TikTok sent no authorization code.")
             )
-            return result_page("Not connected", reason, ok=False, status_code=400)
+            return result_page("Not connected", reason, ok=False, nonce=nonce, status_code=400)
+        if not binding.proves(request.cookies.get(FLOW_COOKIE), state, "state"):
+            secret = await connect.park(session, pending, code)
+            page = confirm_page(binding.derive(secret, "confirm"), nonce=nonce)
+            binding.set_cookie(page, request, CONFIRM_COOKIE, secret)
+            return page
         account = await connect.complete(session, pending, code)
     except ConnectError as exc:  # returning (not raising) commits: the state stays spent
-        return result_page("Not connected", exc.message, ok=False, status_code=400)
+        return result_page("Not connected", exc.message, ok=False, nonce=nonce, status_code=400)
+    page = connected_page(account, sandbox=connect.sandbox, nonce=nonce)
+    binding.clear_cookie(page, request, FLOW_COOKIE)
+    return page
+
+
+@router.post(
+    CONFIRM_PATH,
+    # Not HTMLResponse: the JSON errors (413, 422, 429) must be documented as JSON.
+    response_class=Response,
+    responses=_CONFIRM_PAGES | errors(413, 422),
+)
+async def confirm(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    ticket: Annotated[str, Form(max_length=128)],
+    session: SessionDep,
+    connect: ConnectDep,
+    auth: AuthDep,
+    limits: CredentialLimitsDep,
+) -> Response:
+    """The confirmation page's form: sign in as the user who started the connection.
+
+    One try per ticket: whatever the outcome, the held code is spent.
+    """
+    nonce = csp_nonce(request)
+
+    def refused(message: str, status_code: int) -> HTMLResponse:
+        return result_page("Not connected", message, ok=False, nonce=nonce, status_code=status_code)
+
+    if not binding.proves(request.cookies.get(CONFIRM_COOKIE), ticket, "confirm"):
+        return refused(
+            "This confirmation did not come from the page TikTimer showed this browser; "
+            "nothing was attached. Start the connection again from TikTimer.",
+            403,
+        )
+    try:
+        parked = await connect.consume_ticket(session, ticket)
+        try:
+            await limits.login(client_address(request))  # as POST /token: per address first
+            signed_in = await auth.login(
+                session,
+                form.username,
+                form.password,
+                limits=limits,
+                address=client_address(request),
+            )
+        except TooManyRequests as exc:
+            page = refused(f"{exc.detail}. Nothing was attached.", 429)
+            page.headers.update(exc.headers or {})
+            return page
+        except TiktimerError:
+            return refused(
+                "Sign-in failed, so nothing was attached. Start the connection again from "
+                "TikTimer.",
+                401,
+            )
+        user_id = request.app.state.access_tokens.decode(signed_in.access_token).user_id
+        if user_id != parked.pending.user_id:
+            return refused(
+                "You signed in as a different TikTimer user than the one who started this "
+                "connection, so nothing was attached.",
+                403,
+            )
+        account = await connect.complete(session, parked.pending, parked.code)
+    except ConnectError as exc:  # returning (not raising) commits: the ticket stays spent
+        return refused(exc.message, 400)
+    page = connected_page(account, sandbox=connect.sandbox, nonce=nonce)
+    binding.clear_cookie(page, request, CONFIRM_COOKIE)
+    return page
+
+
+def connected_page(account: SocialAccount, *, sandbox: bool, nonce: str) -> HTMLResponse:
     read = to_read(account)
     name = f"@{read.username}" if read.username else (read.display_name or read.open_id)
     warning = None
@@ -68,11 +206,17 @@ async def callback(
             + ", ".join(read.missing_scopes)
             + ": TikTimer cannot publish for this account until you reconnect and allow them."
         )
-    sandbox = " (sandbox)" if connect.sandbox else ""
-    return result_page("Connected", f"Connected as {name}{sandbox}.", ok=True, warning=warning)
+    suffix = " (sandbox)" if sandbox else ""
+    return result_page(
+        "Connected", f"Connected as {name}{suffix}.", ok=True, nonce=nonce, warning=warning
+    )
 
 
-@router.post("/api/v1/auth/tiktok/exchange-token", response_model=ConnectResult)
+@router.post(
+    "/api/v1/auth/tiktok/exchange-token",
+    response_model=ConnectResult,
+    responses=errors(400, 401, 413, 422),
+)
 async def exchange_token(
     body: ExchangeRequest, user: CurrentUser, session: SessionDep, connect: ConnectDep
 ) -> ConnectResult:
@@ -86,18 +230,22 @@ async def exchange_token(
     return ConnectResult(account=to_read(account), sandbox=connect.sandbox)
 
 
-@router.delete("/api/v1/auth/tiktok/disconnect", response_model=AccountRead)
+@router.delete(
+    "/api/v1/auth/tiktok/disconnect",
+    response_model=AccountRead,
+    responses=errors(400, 401, 404, 422),
+)
 async def disconnect(
     user: CurrentUser,
     session: SessionDep,
     accounts: AccountsDep,
-    account_id: int | None = None,
+    account_id: DbId | None = None,
 ) -> AccountRead:
     """Revoke TikTimer's access at TikTok and delete the stored tokens."""
     return to_read(await accounts.disconnect(session, user.id, account_id))
 
 
-@router.get("/api/v1/accounts", response_model=list[AccountRead])
+@router.get("/api/v1/accounts", response_model=list[AccountRead], responses=errors(401))
 async def list_accounts(
     user: CurrentUser, session: SessionDep, accounts: AccountsDep
 ) -> list[AccountRead]:
@@ -105,9 +253,11 @@ async def list_accounts(
     return [to_read(a) for a in await accounts.list_for_owner(session, user.id)]
 
 
-@router.get("/api/v1/accounts/{account_id}", response_model=AccountRead)
+@router.get(
+    "/api/v1/accounts/{account_id}", response_model=AccountRead, responses=errors(401, 404, 422)
+)
 async def get_account(
-    account_id: int, user: CurrentUser, session: SessionDep, accounts: AccountsDep
+    account_id: AccountIdPath, user: CurrentUser, session: SessionDep, accounts: AccountsDep
 ) -> AccountRead:
     """One of your accounts; another user's account is 404."""
     return to_read(await accounts.get_owned(session, user.id, account_id))

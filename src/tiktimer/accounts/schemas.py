@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from tiktimer.kit.schemas import Schema, StrictInput
+from tiktimer.kit.schemas import IdInPath, Schema, StrictInput
 
+AccountIdPath = Annotated[int, IdInPath("Account not found")]
 TokenHealth = Literal["ok", "expiring", "expired", "reauth_required", "disconnected"]
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.accounts.schemas import AccountRead, TokenHealth
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event
 from tiktimer.errors import BadRequest, NotFound
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
@@ -127,5 +129,11 @@ class AccountService:
         account.status = AccountStatus.disconnected
         account.status_reason = "Disconnected by the user"
         await session.flush()
+        audit.add(
+            session,
+            Event.tiktok_disconnected,
+            actor_user_id=user_id,
+            subject=f"account:{account.id}",
+        )
         log.info("accounts.disconnected account_id=%d", account.id)
         return account

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event, Outcome
 from tiktimer.db.fastread import FastQuery
 from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.crypto import TokenCipher
@@ -183,6 +185,13 @@ class AccountTokens:
                 update(SocialAccount)
                 .where(SocialAccount.id == account_id)
                 .values(status=AccountStatus.reauth_required, status_reason=reason)
+            )
+            audit.add(
+                session,
+                Event.tiktok_reauth_required,
+                Outcome.failure,
+                subject=f"account:{account_id}",
+                detail={"reason": reason},
             )
         log.warning("accounts.reauth_required account_id=%d reason=%s", account_id, reason)
 

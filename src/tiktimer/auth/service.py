@@ -1,22 +1,40 @@
-"""Login, refresh-token rotation with reuse detection, and logout."""
+"""Login, refresh-token rotation with reuse detection, and logout; each leaves an audit event."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event, Outcome
+from tiktimer.audit.writer import AuditLog
+from tiktimer.auth.ratelimits import (
+    AccountPaused,
+    Admission,
+    CredentialLimits,
+    LoginPriority,
+    account_key,
+)
 from tiktimer.auth.schemas import TokenPair
 from tiktimer.auth.tokens import AccessTokens, new_refresh_token
 from tiktimer.errors import Forbidden, Unauthorized
 from tiktimer.kit.crypto import sha256_hex
 from tiktimer.kit.passwords import PasswordHashing
+from tiktimer.kit.priority import PriorityGate
 from tiktimer.kit.time import utc_now
 from tiktimer.models import RefreshToken, User
 
+log = logging.getLogger("tiktimer.auth")
+
 BAD_CREDENTIALS = "Incorrect username or password"
+
+
+def _subject(user_id: int | None) -> str | None:
+    return None if user_id is None else f"user:{user_id}"
 
 
 class AuthService:
@@ -27,17 +45,30 @@ class AuthService:
         refresh_lifetime: timedelta,
         *,
         read_engine: AsyncEngine,
+        audit_log: AuditLog | None = None,
     ) -> None:
         self.read_engine = read_engine
+        self.audit_log = audit_log
+        # Logins take turns at the hash threads, known addresses first (see auth.ratelimits).
+        self.hash_turns = PriorityGate(passwords.threads, priorities=len(LoginPriority))
         self.access = access
         self.passwords = passwords
         self.refresh_lifetime = refresh_lifetime
 
-    async def login(self, session: AsyncSession, username: str, password: str) -> TokenPair:
+    async def login(
+        self,
+        session: AsyncSession,
+        username: str,
+        password: str,
+        *,
+        limits: CredentialLimits | None = None,
+        address: str | None = None,
+    ) -> TokenPair:
         """Same message and same work for an unknown user and a wrong password.
 
         The lookup runs on its own autocommit connection, returned to the pool before the
-        slow hash: queued logins must not drain the pool that other requests need.
+        slow hash: queued logins must not drain the pool that other requests need. With
+        `limits`, the account's limits are checked between the lookup and the hash.
         """
         users = User.__table__
         async with self.read_engine.connect() as connection:
@@ -48,17 +79,76 @@ class AuthService:
                     )
                 )
             ).first()
-        valid = await self.passwords.verify(row.hashed_password if row else None, password)
+        user_id: int | None = row.id if row else None
+        account = account_key(user_id, username)
+        admission = Admission(LoginPriority.new_address, counted=False)
+        if limits is not None:
+            try:
+                admission = await limits.admit_login(address or "unknown", account)
+            except AccountPaused as paused:
+                if paused.started:
+                    self._record_lockout(limits, user_id)
+                raise
+        async with self.hash_turns.turn(admission.priority):
+            valid = await self.passwords.verify(row.hashed_password if row else None, password)
         if row is None or not valid:
+            await self._login_failed(limits, admission, account, user_id, address)
             raise Unauthorized(BAD_CREDENTIALS)
+        if limits is not None:
+            await limits.login_succeeded(address or "unknown", account)
         if not row.is_active:
+            self._record(Event.login, Outcome.failure, user_id, address, reason="inactive")
             raise Forbidden("Inactive user")
         user = await session.get(User, row.id)
         if user is None:
             raise Unauthorized(BAD_CREDENTIALS)
-        return await self._issue(session, user, family_id=str(uuid.uuid4()))
+        pair = await self._issue(session, user, family_id=str(uuid.uuid4()))
+        audit.add(
+            session,
+            Event.login,
+            actor_user_id=user.id,
+            subject=f"user:{user.id}",
+            address=address,
+        )
+        return pair
 
-    async def refresh(self, session: AsyncSession, presented: str) -> TokenPair:
+    async def _login_failed(
+        self,
+        limits: CredentialLimits | None,
+        admission: Admission,
+        account: str,
+        user_id: int | None,
+        address: str | None,
+    ) -> None:
+        # Never the submitted identifier: it may be a password typed into the wrong field.
+        reason = "bad_password" if user_id is not None else "unknown_account"
+        self._record(Event.login, Outcome.failure, user_id, address, reason=reason)
+        if limits is not None and await limits.login_failed(account, admission):
+            self._record_lockout(limits, user_id)
+
+    def _record_lockout(self, limits: CredentialLimits, user_id: int | None) -> None:
+        """Once per pause; no address: the attempt that found the ceiling full is any one."""
+        seconds = int(limits.lockout.get_expiry())
+        log.warning("auth.lockout subject=%s seconds=%d", _subject(user_id), seconds)
+        self._record(Event.lockout, Outcome.blocked, user_id, None, seconds=seconds)
+
+    def _record(
+        self,
+        event: Event,
+        outcome: Outcome,
+        user_id: int | None,
+        address: str | None,
+        **detail: str | int,
+    ) -> None:
+        """Off the request path: a refused login's transaction is rolled back."""
+        if self.audit_log is not None:
+            self.audit_log.record(
+                event, outcome, subject=_subject(user_id), address=address, detail=dict(detail)
+            )
+
+    async def refresh(
+        self, session: AsyncSession, presented: str, *, address: str | None = None
+    ) -> TokenPair:
         """Rotate: the presented token is spent; presenting a spent one kills its family."""
         now = utc_now()
         token = (
@@ -76,6 +166,14 @@ class AuthService:
         )
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             await self._revoke_family(session, token.family_id)
+            audit.add(
+                session,
+                Event.refresh_reuse,
+                Outcome.blocked,
+                subject=_subject(token.user_id),
+                address=address,
+                detail={"action": "token_family_revoked"},
+            )
             await session.commit()  # the revocation must survive the 401 below
             raise Unauthorized("Refresh token reuse detected; please log in again")
         user = await session.get(User, token.user_id)
@@ -83,7 +181,16 @@ class AuthService:
             raise Unauthorized("Invalid refresh token")
         return await self._issue(session, user, family_id=token.family_id)
 
-    async def logout(self, session: AsyncSession, user_id: int) -> None:
+    async def logout(
+        self, session: AsyncSession, user_id: int, *, address: str | None = None
+    ) -> None:
+        """The user ends their sessions: `end_sessions`, recorded as a logout."""
+        await self.end_sessions(session, user_id)
+        audit.add(
+            session, Event.logout, actor_user_id=user_id, subject=_subject(user_id), address=address
+        )
+
+    async def end_sessions(self, session: AsyncSession, user_id: int) -> None:
         """Every access and refresh token issued before now stops working."""
         await session.execute(
             update(User).where(User.id == user_id).values(token_version=User.token_version + 1)

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from tiktimer.db.engine import create_engine
 
@@ -22,6 +22,11 @@ def alembic_config(database_url: str) -> Config:
         "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s"
     )
     return config
+
+
+def masked(database_url: str) -> str:
+    """The URL to show an operator: everything but the password."""
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

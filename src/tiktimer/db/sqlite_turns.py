@@ -59,7 +59,7 @@ class WriteTurns:
         # the connection returns to the pool (sessions and `begin()` blocks do so right after
         # committing) or after any statement that leaves no transaction open.
         event.listen(sync_engine, "checkin", self._release_record)
-        event.listen(sync_engine, "reset", self._release_record)
+        event.listen(sync_engine, "reset", self._release_on_reset)
         event.listen(sync_engine, "invalidate", self._release_record)
 
     def _before_execute(self, connection: Connection, *args: Any) -> None:
@@ -84,6 +84,10 @@ class WriteTurns:
             ) from None
 
     def _release_record(self, _dbapi_connection: Any, record: Any, *_: Any) -> None:
+        self._give_back(record.info)
+
+    def _release_on_reset(self, _dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        # The 2.0 signature of the `reset` event (a legacy one warns on every reset).
         self._give_back(record.info)
 
     def _give_back(self, info: dict[Any, Any]) -> None:

@@ -42,7 +42,15 @@ async def _database(engine: AsyncEngine) -> dict[str, Any]:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    responses={
+        503: {
+            "description": "The database did not answer: the same body, `unavailable`",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 async def health(request: Request) -> Response:
     """Service status with database reachability; 503 when the database is down."""
     state = request.app.state

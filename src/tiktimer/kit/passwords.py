@@ -32,6 +32,7 @@ def _lower_thread_priority() -> None:
 
 class PasswordHashing:
     def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
         self._pool = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="pwhash", initializer=_lower_thread_priority
         )

@@ -8,6 +8,9 @@ Why the sliding-window counter: it keeps two counters per key whatever the limit
 Lua call in Redis), where the moving window stores a timestamp per request; unlike a fixed
 window it lets no burst of twice the limit through at a window boundary. Its count weighs the
 previous window linearly, an approximation that is plenty for abuse limits.
+
+Locks (`lock`, `check_lock`) use a fixed window instead, which starts at the first hit rather
+than at a clock boundary: a lock of 15 minutes lasts 15 minutes from the moment it is taken.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from tiktimer.errors import TooManyRequests
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool
 
 log = logging.getLogger("tiktimer.ratelimit")
+
+T = TypeVar("T")
 
 # A Redis that does not answer must not hold requests up: one short try, then requests go
 # unlimited (without asking Redis) for a few seconds before it is tried again.
@@ -41,6 +46,7 @@ class RateLimiter:
 
     def __init__(self, storage: Storage | None, pool: ConnectionPool | None = None) -> None:
         self._strategy = SlidingWindowCounterRateLimiter(storage) if storage else None
+        self._locks = FixedWindowRateLimiter(storage) if storage else None
         self._pool = pool
         self._paused_until = 0.0
         self._healthy = True
@@ -83,19 +89,102 @@ class RateLimiter:
 
     async def hit(self, items: Sequence[RateLimitItem], *key: str) -> None:
         """Count one request for `key` against each limit; fail open if storage is down."""
-        if self._strategy is None or time.monotonic() < self._paused_until:
-            return
-        try:
+
+        async def hit_all(strategy: SlidingWindowCounterRateLimiter) -> None:
             for item in items:
-                if not await self._strategy.hit(item, *key):
-                    stats = await self._strategy.get_window_stats(item, *key)
-                    raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
+                if not await strategy.hit(item, *key):
+                    raise TooManyRequests(await _retry_after(strategy, item, key))
+
+        await self._guarded(hit_all, None)
+
+    async def hit_fresh(self, items: Sequence[RateLimitItem], *key: str) -> bool:
+        """Like `hit`; True when nothing was counted for `key` before (a clean record)."""
+
+        async def first(strategy: SlidingWindowCounterRateLimiter) -> bool:
+            fresh = True
+            for item in items:
+                stats = await strategy.get_window_stats(item, *key)
+                fresh = fresh and stats.remaining >= item.amount
+            for item in items:
+                if not await strategy.hit(item, *key):
+                    raise TooManyRequests(await _retry_after(strategy, item, key))
+            return fresh
+
+        return await self._guarded(first, True)
+
+    async def count(self, items: Sequence[RateLimitItem], *key: str) -> bool:
+        """Count one event; False when a limit is now used up (nothing is raised)."""
+
+        async def count_all(strategy: SlidingWindowCounterRateLimiter) -> bool:
+            room = True
+            for item in items:
+                room = await strategy.hit(item, *key) and room
+                room = room and await strategy.test(item, *key)
+            return room
+
+        return await self._guarded(count_all, True)
+
+    async def clear(self, items: Sequence[RateLimitItem], *key: str) -> None:
+        """Forget what was counted for `key` (a success forgives the failures before it)."""
+
+        async def clear_all(strategy: SlidingWindowCounterRateLimiter) -> None:
+            for item in items:
+                await strategy.clear(item, *key)
+
+        await self._guarded(clear_all, None)
+
+    async def lock(self, item: RateLimitItem, *key: str) -> bool:
+        """Lock `key` for `item`'s period (`item` allows 1); True only for the call that took it."""
+        locks = self._locks
+        if locks is None:
+            return False
+
+        async def take(_: SlidingWindowCounterRateLimiter) -> bool:
+            return await locks.hit(item, *key)
+
+        return await self._guarded(take, False)
+
+    async def locked(self, item: RateLimitItem, *key: str) -> bool:
+        """Whether a lock taken with `lock` is running on `key` (False when limits are off)."""
+        locks = self._locks
+        if locks is None:
+            return False
+
+        async def held(_: SlidingWindowCounterRateLimiter) -> bool:
+            return not await locks.test(item, *key)
+
+        return await self._guarded(held, False)
+
+    async def check_lock(self, item: RateLimitItem, *key: str) -> None:
+        """Raise `TooManyRequests` (Retry-After: the rest of the lock) while `key` is locked."""
+        locks = self._locks
+        if locks is None:
+            return
+
+        async def check(_: SlidingWindowCounterRateLimiter) -> None:
+            if not await locks.test(item, *key):
+                stats = await locks.get_window_stats(item, *key)
+                raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
+
+        await self._guarded(check, None)
+
+    async def _guarded(
+        self,
+        operation: Callable[[SlidingWindowCounterRateLimiter], Awaitable[T]],
+        default: T,
+    ) -> T:
+        """Run `operation` unless limits are off or paused; storage errors fail open."""
+        if self._strategy is None or time.monotonic() < self._paused_until:
+            return default
+        try:
+            result = await operation(self._strategy)
         except (StorageError, OSError) as exc:
             self._pause(exc)
-            return
+            return default
         if not self._healthy:
             self._healthy = True
             log.info("ratelimit.storage_recovered: limits apply again")
+        return result
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -111,3 +200,10 @@ class RateLimiter:
                 "ratelimit.storage_unavailable error=%s: requests are not limited until it is back",
                 type(cause).__name__,
             )
+
+
+async def _retry_after(
+    strategy: SlidingWindowCounterRateLimiter, item: RateLimitItem, key: tuple[str, ...]
+) -> int:
+    stats = await strategy.get_window_stats(item, *key)
+    return max(1, math.ceil(stats.reset_time - time.time()))

@@ -19,6 +19,8 @@ from tiktimer.db.read import ReadDep
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.openapi import errors
+from tiktimer.kit.schemas import DbCount
 from tiktimer.media import repository
 from tiktimer.media.dependencies import MediaServiceDep, media_response
 from tiktimer.media.errors import RangeNotSatisfiable
@@ -47,12 +49,38 @@ MULTIPART_FILE: dict[str, Any] = {
     }
 }
 
+#: What the content route answers with: the probed type of the stored bytes.
+_MEDIA_BYTES: dict[str, Any] = {
+    kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("video/*", "image/*")
+}
+#: The request headers the content route reads itself (documented, so clients and contract
+#: tests know of them).
+_CONDITIONAL_HEADERS: dict[str, Any] = {
+    "parameters": [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+        for name in ("Range", "If-Range", "If-None-Match")
+    ]
+}
+
 
 @router.post(
     "",
     response_model=MediaRead,
     status_code=201,
-    responses={200: {"description": "The same file was uploaded before: its record"}},
+    responses=errors(
+        400,
+        401,
+        409,
+        413,
+        415,
+        422,
+        also={
+            200: {
+                "model": MediaRead,
+                "description": "The same file was uploaded before: its record",
+            }
+        },
+    ),
     openapi_extra=MULTIPART_FILE,
 )
 async def upload_media(
@@ -63,19 +91,19 @@ async def upload_media(
     return media_response(received.media, received.created)
 
 
-@router.get("", response_model=list[MediaRead])
+@router.get("", response_model=list[MediaRead], responses=errors(401, 422))
 async def list_media(
     user: CurrentUser,
     connection: ReadDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbCount, Query()] = 0,
 ) -> Response:
     """The caller's media, newest first, as a JSON array; the total is in `X-Total-Count`."""
     items, total = await repository.list_owned(connection, user.id, limit=limit, offset=offset)
     return JSONBytes(items, headers={"X-Total-Count": str(total)})
 
 
-@router.get("/{media_id}", response_model=MediaRead)
+@router.get("/{media_id}", response_model=MediaRead, responses=errors(401, 404, 422))
 async def get_media(media_id: MediaId, user: CurrentUser, connection: ReadDep) -> Response:
     """One of the caller's media; another user's is 404."""
     item = await repository.get_owned(connection, user.id, media_id)
@@ -87,7 +115,18 @@ async def get_media(media_id: MediaId, user: CurrentUser, connection: ReadDep) -
 @router.get(
     "/{media_id}/content",
     response_class=StreamingResponse,
-    responses={206: {"description": "Partial content"}, 416: {"description": "Bad range"}},
+    responses=errors(
+        401,
+        404,
+        416,
+        422,
+        also={
+            200: {"description": "The bytes", "content": _MEDIA_BYTES},
+            206: {"description": "Partial content (`Content-Range`)", "content": _MEDIA_BYTES},
+            304: {"description": "Not modified (`If-None-Match` matched the `ETag`)"},
+        },
+    ),
+    openapi_extra=_CONDITIONAL_HEADERS,
 )
 async def media_content(
     media_id: MediaId,
@@ -124,7 +163,7 @@ async def media_content(
     )
 
 
-@router.delete("/{media_id}", status_code=204, responses={409: {"description": "In use"}})
+@router.delete("/{media_id}", status_code=204, responses=errors(401, 404, 409, 422))
 async def delete_media(
     media_id: MediaId, user: CurrentUser, session: SessionDep, media: MediaServiceDep
 ) -> Response:

@@ -11,6 +11,7 @@ from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.openapi import errors
 from tiktimer.kit.time import utc_now
 from tiktimer.media.dependencies import MediaServiceDep, UploadsDep, media_response
 from tiktimer.media.errors import PreconditionFailed, UnsupportedMediaType
@@ -68,7 +69,13 @@ async def upload_options(uploads: UploadsDep) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-@router.post("", response_model=UploadSessionRead, status_code=201, dependencies=[TusDep])
+@router.post(
+    "",
+    response_model=UploadSessionRead,
+    status_code=201,
+    dependencies=[TusDep],
+    responses=errors(400, 401, 412, 413, 422),
+)
 async def create_upload(
     request: Request,
     user: CurrentUser,
@@ -77,7 +84,9 @@ async def create_upload(
     upload_metadata: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Start a resumable upload; `Upload-Length` (bytes) is optional, so is the metadata."""
-    if upload_length is not None and not upload_length.isdigit():
+    if upload_length is not None and not (
+        upload_length.isascii() and upload_length.isdigit() and len(upload_length) <= 20
+    ):
         raise BadRequest("Upload-Length must be a whole number of bytes")
     filename = parse_upload_metadata(upload_metadata).get("filename")
     length = int(upload_length) if upload_length is not None else None
@@ -87,21 +96,49 @@ async def create_upload(
     return JSONBytes(_body(upload), status_code=201, headers=headers)
 
 
-@router.head("/{upload_id}", status_code=200, dependencies=[TusDep])
+@router.head(
+    "/{upload_id}",
+    status_code=200,
+    dependencies=[TusDep],
+    response_class=Response,
+    responses=errors(
+        401,
+        404,
+        412,
+        422,
+        also={200: {"description": "No body: `Upload-Offset` (and `Upload-Length`) say it"}},
+    ),
+)
 async def upload_offset(upload_id: UploadId, user: CurrentUser, uploads: UploadsDep) -> Response:
     """Where the upload stands (`Upload-Offset`), as tus clients ask before resuming."""
     upload = await uploads.status(user.id, upload_id, utc_now())
     return Response(status_code=200, headers=_headers(upload))
 
 
-@router.get("/{upload_id}", response_model=UploadSessionRead, name="upload_status")
+@router.get(
+    "/{upload_id}",
+    response_model=UploadSessionRead,
+    name="upload_status",
+    responses=errors(401, 404, 422),
+)
 async def upload_status(upload_id: UploadId, user: CurrentUser, uploads: UploadsDep) -> Response:
     """Where the upload stands, as JSON."""
     upload = await uploads.status(user.id, upload_id, utc_now())
     return JSONBytes(_body(upload), headers=_headers(upload))
 
 
-@router.patch("/{upload_id}", status_code=204, dependencies=[TusDep])
+@router.patch(
+    "/{upload_id}",
+    status_code=204,
+    dependencies=[TusDep],
+    responses=errors(400, 401, 404, 409, 412, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {OFFSET_OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def append_upload(
     upload_id: UploadId,
     request: Request,
@@ -117,7 +154,12 @@ async def append_upload(
     return Response(status_code=204, headers=_headers(upload))
 
 
-@router.delete("/{upload_id}", status_code=204, dependencies=[TusDep])
+@router.delete(
+    "/{upload_id}",
+    status_code=204,
+    dependencies=[TusDep],
+    responses=errors(401, 404, 409, 412, 422),
+)
 async def delete_upload(upload_id: UploadId, user: CurrentUser, uploads: UploadsDep) -> Response:
     """Abandon the upload and its bytes."""
     await uploads.delete(user.id, upload_id, utc_now())
@@ -128,7 +170,18 @@ async def delete_upload(upload_id: UploadId, user: CurrentUser, uploads: Uploads
     "/{upload_id}/complete",
     response_model=MediaRead,
     status_code=201,
-    responses={200: {"description": "The same file was uploaded before: its record"}},
+    responses=errors(
+        401,
+        404,
+        409,
+        422,
+        also={
+            200: {
+                "model": MediaRead,
+                "description": "The same file was uploaded before: its record",
+            }
+        },
+    ),
 )
 async def complete_upload(
     upload_id: UploadId,

@@ -47,6 +47,7 @@ from anyio import to_thread
 from starlette.requests import ClientDisconnect, Request
 
 from tiktimer.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
+from tiktimer.inputs.body import BodyStalled
 from tiktimer.kit.time import utc_now
 from tiktimer.media.errors import OffsetConflict, UploadInterrupted
 from tiktimer.media.multipart import ReceivedFile, clean_filename
@@ -123,10 +124,13 @@ class UploadSessions:
             _check_declared(request, room)
             spool = Spool(part, mode="ab", hasher=self._take_hash(upload_id, current))
             interrupted = False
+            stalled: BodyStalled | None = None
             try:
                 await _receive(request, spool, room)
             except ClientDisconnect:
                 interrupted = True
+            except BodyStalled as exc:  # like a disconnect: keep the bytes, then answer 408
+                interrupted, stalled = True, exc
             except BaseException:
                 await spool.abort()
                 with anyio.CancelScope(shield=True):  # a refused chunk leaves no trace
@@ -136,7 +140,7 @@ class UploadSessions:
             self._keep_hash(upload_id, current + spool.size, spool.hasher)
             if interrupted:
                 log.info("media.resumable.interrupted upload_id=%s kept=%d", upload_id, spool.size)
-                raise UploadInterrupted()
+                raise stalled or UploadInterrupted()
             return await self._session(upload_id, meta)
 
     @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -12,11 +11,13 @@ from tiktimer.auth.dependencies import AuthedReadDep, CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.openapi import errors
+from tiktimer.kit.schemas import DbCount, UtcTime
 from tiktimer.posts import repository
-from tiktimer.posts.dependencies import PostServiceDep
+from tiktimer.posts.dependencies import PostIdPath, PostServiceDep
 from tiktimer.posts.schemas import PostCreate, PostRead, PostUpdate, StatusName
 
-router = APIRouter(prefix="/posts", tags=["posts"])
+router = APIRouter(prefix="/posts", tags=["posts"], responses=errors(401, 422))
 
 
 async def _read(
@@ -34,7 +35,7 @@ async def _flushed(session: AsyncSession) -> AsyncConnection:
     return await session.connection()
 
 
-@router.post("/", response_model=PostRead, status_code=201)
+@router.post("/", response_model=PostRead, status_code=201, responses=errors(400, 413))
 async def create_post(
     data: PostCreate, user: CurrentUser, session: SessionDep, posts: PostServiceDep
 ) -> Response:
@@ -48,10 +49,10 @@ async def list_posts(
     read: AuthedReadDep,
     status: StatusName | None = None,
     platform: str | None = None,
-    scheduled_from: datetime | None = None,
-    scheduled_to: datetime | None = None,
+    scheduled_from: UtcTime | None = None,
+    scheduled_to: UtcTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbCount, Query()] = 0,
 ) -> Response:
     """The caller's posts by scheduled time, as a JSON array; the total is in `X-Total-Count`."""
     posts, total = await repository.list_callers(
@@ -66,8 +67,8 @@ async def list_posts(
     return JSONBytes(posts, headers={"X-Total-Count": str(total)})
 
 
-@router.get("/{post_id}", response_model=PostRead)
-async def get_post(post_id: int, read: AuthedReadDep) -> Response:
+@router.get("/{post_id}", response_model=PostRead, responses=errors(404))
+async def get_post(post_id: PostIdPath, read: AuthedReadDep) -> Response:
     """One of the caller's posts."""
     post = await repository.get_callers(read, post_id)
     if post is None:
@@ -75,27 +76,31 @@ async def get_post(post_id: int, read: AuthedReadDep) -> Response:
     return JSONBytes(post)
 
 
-@router.patch("/{post_id}", response_model=PostRead)
+@router.patch("/{post_id}", response_model=PostRead, responses=errors(400, 404, 409, 413))
 async def update_post(
-    post_id: int, data: PostUpdate, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+    post_id: PostIdPath,
+    data: PostUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    posts: PostServiceDep,
 ) -> Response:
     """Change a post; one that is publishing or published → 409."""
     await posts.update(session, user.id, user.timezone, post_id, data)
     return await _read(await _flushed(session), user.id, post_id)
 
 
-@router.delete("/{post_id}", status_code=204)
+@router.delete("/{post_id}", status_code=204, responses=errors(404, 409))
 async def delete_post(
-    post_id: int, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, posts: PostServiceDep
 ) -> Response:
     """Delete a post; one being published → 409."""
     await posts.delete(session, user.id, post_id)
     return Response(status_code=204)
 
 
-@router.post("/{post_id}/cancel", response_model=PostRead)
+@router.post("/{post_id}/cancel", response_model=PostRead, responses=errors(404, 409))
 async def cancel_post(
-    post_id: int, user: CurrentUser, session: SessionDep, posts: PostServiceDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, posts: PostServiceDep
 ) -> Response:
     """Stop a draft or scheduled post from being published; it stays in the history."""
     await posts.cancel(session, user.id, post_id)

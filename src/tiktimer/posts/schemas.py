@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tiktimer.kit.schemas import Schema, StrictInput
+from tiktimer.kit.schemas import DbCount, DbId, Schema, StorableTime, StrictInput
 
 PrivacyLevel = Literal[
     "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"
@@ -24,12 +24,12 @@ class _PostFields(StrictInput):
 
     content: str | None = Field(None, max_length=10_000, description="Caption (TikTok title)")
     title: str | None = Field(None, max_length=10_000, description="Photo post title")
-    scheduled_time: datetime | None = Field(
+    scheduled_time: StorableTime | None = Field(
         None,
         description="ISO 8601. With an offset it is taken as given; naive is read in the "
         "user's time zone.",
     )
-    social_account_id: int | None = None
+    social_account_id: DbId | None = None
     post_mode: PostMode | None = None
     media_type: MediaType | None = None
     media_ids: list[str] | None = Field(None, max_length=35)
@@ -37,8 +37,8 @@ class _PostFields(StrictInput):
     allow_comment: bool | None = None
     allow_duet: bool | None = None
     allow_stitch: bool | None = None
-    video_cover_timestamp_ms: int | None = Field(None, ge=0)
-    photo_cover_index: int | None = Field(None, ge=0)
+    video_cover_timestamp_ms: DbCount | None = None
+    photo_cover_index: DbCount | None = None
     brand_organic_toggle: bool | None = None
     brand_content_toggle: bool | None = None
     is_aigc: bool | None = None
@@ -47,7 +47,7 @@ class _PostFields(StrictInput):
 
 class PostCreate(_PostFields):
     content: str = Field(default="", max_length=10_000, description="Caption (TikTok title)")
-    scheduled_time: datetime
+    scheduled_time: StorableTime
     platform: Literal["tiktok"] = "tiktok"
     media_id: str | None = Field(None, description="Shorthand for media_ids=[media_id]")
     draft: bool = Field(False, description="Save as a draft: not published, may be in the past")

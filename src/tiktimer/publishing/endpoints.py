@@ -15,10 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
+from tiktimer.accounts.schemas import AccountIdPath
 from tiktimer.auth.dependencies import CurrentUser
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound, TiktimerError, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.openapi import errors
 from tiktimer.kit.state import from_state
 from tiktimer.kit.time import utc_now
 from tiktimer.media.service import receive_upload
@@ -38,7 +40,7 @@ from tiktimer.publishing.preflight import (
 )
 from tiktimer.publishing.schemas import CreatorInfoRead, PreflightReportRead
 
-router = APIRouter(tags=["tiktok publishing"])
+router = APIRouter(tags=["tiktok publishing"], responses=errors(401, 422))
 
 #: Form fields of the multipart post besides the `video` file (the original's names).
 MULTIPART_FIELDS = (
@@ -89,6 +91,7 @@ PublishingDep = Annotated[PublishingComponents, Depends(from_state("publishing")
     response_model=PostRead,
     status_code=201,
     openapi_extra=_MULTIPART_DOC,
+    responses=errors(400, 409, 413, 415),
 )
 async def create_tiktok_post(
     request: Request, user: CurrentUser, session: SessionDep, posts: PostServiceDep
@@ -106,7 +109,9 @@ async def create_tiktok_post(
     return JSONBytes(row, status_code=201)
 
 
-@router.post("/api/v1/tiktok/posts/validate", response_model=PreflightReportRead)
+@router.post(
+    "/api/v1/tiktok/posts/validate", response_model=PreflightReportRead, responses=errors(400, 413)
+)
 async def validate_post(
     data: PostCreate, user: CurrentUser, parts: PublishingDep
 ) -> PreflightReportRead:
@@ -138,8 +143,14 @@ async def validate_post(
     return PreflightReportRead.of(report)
 
 
-@router.get("/api/v1/accounts/{account_id}/creator-info", response_model=CreatorInfoRead)
-async def creator_info(account_id: int, user: CurrentUser, parts: PublishingDep) -> CreatorInfoRead:
+@router.get(
+    "/api/v1/accounts/{account_id}/creator-info",
+    response_model=CreatorInfoRead,
+    responses=errors(404, 503),
+)
+async def creator_info(
+    account_id: AccountIdPath, user: CurrentUser, parts: PublishingDep
+) -> CreatorInfoRead:
     """The creator's current TikTok settings, fresh from TikTok, and the composer's rules."""
     async with parts.sessionmaker() as session:
         account = await load.load_account(session, user.id, account_id)

@@ -60,7 +60,8 @@ class MediaUrlSigner:
     def valid(self, media_id: str, expires: int, signature: str) -> bool:
         if expires < self._clock():
             return False
-        return hmac.compare_digest(signature, self._sign(media_id, expires))
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+        return hmac.compare_digest(signature.encode(), self._sign(media_id, expires).encode())
 
     def _sign(self, media_id: str, expires: int) -> str:
         message = f"{media_id}.{expires}".encode()

@@ -18,17 +18,19 @@ from tiktimer.db.read import ReadDep
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import Conflict, NotFound, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
+from tiktimer.kit.openapi import errors
 from tiktimer.kit.schemas import Schema
 from tiktimer.kit.state import from_state
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.posts import repository
+from tiktimer.posts.dependencies import PostIdPath
 from tiktimer.posts.schemas import PostRead
 from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.events import state_changed
 from tiktimer.scheduler.wakeup import DueSignal
 
-router = APIRouter(tags=["publishing"])
+router = APIRouter(tags=["publishing"], responses=errors(401, 404, 422))
 
 
 class AttemptRead(Schema):
@@ -69,10 +71,17 @@ async def _read(session: AsyncSession, user_id: int, post_id: int, status_code: 
     return JSONBytes(post, status_code=status_code)
 
 
-@router.post("/posts/{post_id}/publish", response_model=PostRead, status_code=202)
-@router.post("/api/v1/tiktok/posts/{post_id}/publish", response_model=PostRead, status_code=202)
+@router.post(
+    "/posts/{post_id}/publish", response_model=PostRead, status_code=202, responses=errors(409)
+)
+@router.post(
+    "/api/v1/tiktok/posts/{post_id}/publish",
+    response_model=PostRead,
+    status_code=202,
+    responses=errors(409),
+)
 async def publish_now(
-    post_id: int, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
 ) -> Response:
     """Publish a draft, scheduled or cancelled post now (202: the scheduler takes it)."""
     status, account_id = await _status_of(session, user.id, post_id)
@@ -100,9 +109,11 @@ async def publish_now(
     return await _read(session, user.id, post_id, 202)
 
 
-@router.post("/posts/{post_id}/retry", response_model=PostRead, status_code=202)
+@router.post(
+    "/posts/{post_id}/retry", response_model=PostRead, status_code=202, responses=errors(409)
+)
 async def retry_post(
-    post_id: int, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
 ) -> Response:
     """Queue a failed post again. An `unconfirmed` one is checked with TikTok again instead
     of being posted a second time."""
@@ -118,7 +129,7 @@ async def retry_post(
 
 @router.get("/posts/{post_id}/attempts", response_model=list[AttemptRead])
 async def list_attempts(
-    post_id: int, user: CurrentUser, connection: ReadDep, queue: QueueDep
+    post_id: PostIdPath, user: CurrentUser, connection: ReadDep, queue: QueueDep
 ) -> Response:
     """The post's publishing attempts, oldest first, with errors and TikTok log ids."""
     rows = await queue.attempts_of(connection, user.id, post_id)

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from tiktimer.accounts.tokens import AccountUnusable
+from tiktimer.db.availability import database_unavailable
 from tiktimer.kit.time import utc_now
 from tiktimer.publishing.base import (
     ErrorKind,
@@ -172,7 +173,7 @@ class PostRun:
                 await self._start_failed(error)
                 return
             except Exception as exc:  # a bug or a broken dependency: the post is never lost
-                log.exception("scheduler.publish.crashed post_id=%d", self.post_id)
+                _log_crash("scheduler.publish.crashed", self.post_id, exc)
                 applied = self.publish_id is not None
                 await self._start_failed(_unexpected(exc, maybe_applied=applied))
                 return
@@ -288,8 +289,8 @@ class PostRun:
         except PublishError as error:
             await self._check_failed(error, waited)
             return
-        except Exception:
-            log.exception("scheduler.check.crashed post_id=%d", self.post_id)
+        except Exception as exc:
+            _log_crash("scheduler.check.crashed", self.post_id, exc)
             await self._check_later(waited)
             return
         if outcome.state is OutcomeState.processing:
@@ -476,3 +477,13 @@ def _unexpected(exc: Exception, *, maybe_applied: bool) -> PublishError:
         code="internal_error",
         maybe_applied=maybe_applied,
     )
+
+
+def _log_crash(event: str, post_id: int, exc: Exception) -> None:
+    """A database outage is expected weather (one warning line); anything else is a bug."""
+    if database_unavailable(exc):
+        log.warning(
+            "%s post_id=%d error=database unavailable (%s)", event, post_id, type(exc).__name__
+        )
+    else:
+        log.exception("%s post_id=%d", event, post_id)

@@ -21,6 +21,7 @@ from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.media.components import build_media
 from tiktimer.platforms.tiktok.connection import build_tiktok
+from tiktimer.platforms.tiktok.sandbox import start_sandbox
 from tiktimer.publishing.base import Pacer, Publisher
 from tiktimer.publishing.components import build_publishing
 from tiktimer.scheduler.claims import PostQueue
@@ -53,7 +54,15 @@ async def _work(settings: Settings, concurrency: int | None, stop_requested: asy
     )
     await wait_for_database(engine, retries=settings.db_connect_retries)
     sessionmaker = create_sessionmaker(engine)
-    tiktok = build_tiktok(settings)
+    tiktok = build_tiktok(settings, deliver_webhooks=False)  # the API processes deliver them
+    if tiktok.sandbox is not None:
+        try:
+            await start_sandbox(tiktok.sandbox, role="worker")
+        except BaseException:
+            await tiktok.client.aclose()
+            await tiktok.sandbox.emulator.aclose()
+            await engine.dispose()
+            raise
     tokens = AccountTokens(sessionmaker, TokenCipher(settings.token_keys), tiktok.client)
     media = build_media(settings)
     queue = PostQueue(engine)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import EmailStr, Field, field_validator
 
-from tiktimer.kit.schemas import Schema, StrictInput
+from tiktimer.kit.schemas import IdInPath, Schema, StrictInput
 
+UserIdPath = Annotated[int, IdInPath("User not found")]
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
 

@@ -1,4 +1,7 @@
-"""User registration and profile changes; services flush, the request commits."""
+"""User registration and profile changes; services flush, the request commits.
+
+Password changes and admin changes leave an audit event in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event, Outcome
 from tiktimer.auth.service import AuthService
-from tiktimer.errors import BadRequest, NotFound, Unauthorized
+from tiktimer.errors import BadRequest, Conflict, NotFound, Unauthorized
 from tiktimer.kit.passwords import PasswordHashing
 from tiktimer.models import User
+from tiktimer.users.last_admin import LAST_ADMIN, removes_an_admin, update_unless_last_admin
 from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserUpdate
 
 
@@ -44,7 +50,9 @@ class UserService:
             raise NotFound("User not found")
         return user
 
-    async def update_me(self, session: AsyncSession, user: User, data: UserUpdate) -> User:
+    async def update_me(
+        self, session: AsyncSession, user: User, data: UserUpdate, *, address: str | None = None
+    ) -> User:
         if data.email is not None and data.email.lower() != user.email:
             await self._ensure_unique(session, email=str(data.email))
             user.email = str(data.email).lower()
@@ -54,24 +62,79 @@ class UserService:
             if not data.current_password or not await self.passwords.verify(
                 user.hashed_password, data.current_password
             ):
+                self._record_refused(
+                    Event.password_changed, Outcome.failure, user.id, user.id, address
+                )
                 raise Unauthorized("Current password is incorrect")
             user.hashed_password = await self.passwords.hash(data.password)
             await self._end_sessions(session, user)
+            audit.add(
+                session,
+                Event.password_changed,
+                actor_user_id=user.id,
+                subject=f"user:{user.id}",
+                address=address,
+            )
         await session.flush()
         return user
 
     async def admin_update(
-        self, session: AsyncSession, user_id: int, data: AdminUserUpdate
+        self,
+        session: AsyncSession,
+        user_id: int,
+        data: AdminUserUpdate,
+        *,
+        actor_id: int | None = None,
+        address: str | None = None,
     ) -> User:
+        """409 for a change that would leave no active admin (race-safe, see `last_admin`)."""
         user = await self.get(session, user_id)
-        if data.is_active is not None and data.is_active != user.is_active:
-            user.is_active = data.is_active
-            if not data.is_active:
-                await self._end_sessions(session, user)
-        if data.is_superuser is not None:
-            user.is_superuser = data.is_superuser
+        changes = {
+            name: value
+            for name, value in (("is_active", data.is_active), ("is_superuser", data.is_superuser))
+            if value is not None and value != getattr(user, name)
+        }
+        if removes_an_admin(user, data.is_active, data.is_superuser):
+            if not await update_unless_last_admin(session, user.id, changes):
+                self._record_refused(
+                    Event.admin_user_updated, Outcome.blocked, actor_id, user.id, address
+                )
+                raise Conflict(LAST_ADMIN)
+            await session.refresh(user)
+        else:
+            for name, value in changes.items():
+                setattr(user, name, value)
+        if changes.get("is_active") is False:
+            await self._end_sessions(session, user)
         await session.flush()
+        if changes:
+            audit.add(
+                session,
+                Event.admin_user_updated,
+                actor_user_id=actor_id,
+                subject=f"user:{user.id}",
+                address=address,
+                detail=dict(changes),
+            )
         return user
+
+    def _record_refused(
+        self,
+        event: Event,
+        outcome: Outcome,
+        actor_id: int | None,
+        user_id: int,
+        address: str | None,
+    ) -> None:
+        """A refused change rolls back: its event goes through the audit writer instead."""
+        if self.auth.audit_log is not None:
+            self.auth.audit_log.record(
+                event,
+                outcome,
+                actor_user_id=actor_id,
+                subject=f"user:{user_id}",
+                address=address,
+            )
 
     async def list_all(
         self, session: AsyncSession, limit: int, offset: int
@@ -85,7 +148,7 @@ class UserService:
     async def _end_sessions(self, session: AsyncSession, user: User) -> None:
         """Revoke every token; flush first so the bulk update cannot discard pending changes."""
         await session.flush()
-        await self.auth.logout(session, user.id)
+        await self.auth.end_sessions(session, user.id)
         await session.refresh(user, ["token_version"])
 
     async def _ensure_unique(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest, Forbidden, PayloadTooLarge
+from tiktimer.kit.openapi import errors
 from tiktimer.webhooks import service
 from tiktimer.webhooks.events import MalformedDelivery, parse
 from tiktimer.webhooks.signature import HEADER, SignatureError, verify
@@ -43,7 +44,16 @@ def _settings(request: Request) -> WebhookSettings:
 WebhookSettingsDep = Annotated[WebhookSettings, Depends(_settings)]
 
 
-@router.post("/api/v1/webhooks/tiktok")
+@router.post(
+    "/api/v1/webhooks/tiktok",
+    responses=errors(400, 403, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 async def tiktok_webhook(
     request: Request, session: SessionDep, hooks: WebhookSettingsDep
 ) -> dict[str, str]:

@@ -15,6 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktimer.kit.text import unstorable_paths
+
+MAX_EVENT_LENGTH = 64  # webhook_events.event
+
 
 class MalformedDelivery(ValueError):
     """The body is not a webhook envelope."""
@@ -55,10 +59,13 @@ class Delivery:
 def parse(body: bytes) -> Delivery:
     try:
         envelope = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MalformedDelivery("the body is not JSON") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
         raise MalformedDelivery("the body has no event")
+    too_long = len(envelope["event"]) > MAX_EVENT_LENGTH
+    if too_long or next(unstorable_paths(envelope), None) is not None:
+        raise MalformedDelivery("the body holds text that cannot be stored")
     return Delivery(
         event=envelope["event"],
         client_key=_text(envelope.get("client_key")),
@@ -83,8 +90,10 @@ def _content(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedDelivery("content is not JSON") from None
+        if next(unstorable_paths(value), None) is not None:
+            raise MalformedDelivery("content holds text that cannot be stored")
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -20,6 +20,8 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tiktimer.audit import events as audit
+from tiktimer.audit.events import Event
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount, WebhookEvent
 from tiktimer.platforms.tiktok.schemas import PublishStatusValue
@@ -148,8 +150,16 @@ async def _authorization_removed(session: AsyncSession, delivery: Delivery) -> s
             SocialAccount.status == AccountStatus.active,
         )
         .values(status=AccountStatus.reauth_required, status_reason=f"{why}; reconnect it")
+        .returning(SocialAccount.id)
         .execution_options(synchronize_session=False)
     )
-    result = cast(CursorResult[Any], await session.execute(statement))
-    log.warning("webhooks.authorization_removed accounts=%d reason=%s", result.rowcount, reason)
+    changed = list((await session.execute(statement)).scalars())
+    log.warning("webhooks.authorization_removed accounts=%d reason=%s", len(changed), reason)
+    for account_id in changed:
+        audit.add(
+            session,
+            Event.webhook_authorization_removed,
+            subject=f"account:{account_id}",
+            detail={"reason": why},
+        )
     return "account_reauth_required"

@@ -35,7 +35,9 @@ def verify(header: str | None, body: bytes, secret: str, *, now: float, toleranc
         if sep and name and value:
             fields.setdefault(name, value)
     timestamp_text, signature = fields.get("t", ""), fields.get("s", "")
-    if not timestamp_text.isdigit() or not signature:
+    # ASCII digits only, and few: int() refuses '²' and 5000-digit strings with a ValueError.
+    digits = timestamp_text.isascii() and timestamp_text.isdigit() and len(timestamp_text) <= 20
+    if not digits or not signature:
         raise SignatureError("malformed TikTok-Signature header")
     timestamp = int(timestamp_text)
     expected = _digest(secret, body, timestamp_text)  # signed as sent, digits and all

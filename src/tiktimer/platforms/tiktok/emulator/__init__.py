@@ -11,7 +11,6 @@ from __future__ import annotations
 from .app import create_emulator_app
 from .config import (
     SANDBOX_CLIENT_KEY,
-    SANDBOX_CLIENT_SECRET,
     ClientConfig,
     ConfigError,
     CreatorSettings,
@@ -23,10 +22,10 @@ from .enums import FailReason, PrivacyLevel, PublishStatus
 from .faults import Fault, FaultKind, FaultPhase
 from .middleware import ConnectionDropped
 from .records import PublicationRecord, RequestRecord
+from .store import LockedState, StateStore, StateUnavailable
 
 __all__ = [
     "SANDBOX_CLIENT_KEY",
-    "SANDBOX_CLIENT_SECRET",
     "ClientConfig",
     "ConfigError",
     "ConnectionDropped",
@@ -42,5 +41,8 @@ __all__ = [
     "PublishStatus",
     "RateLimits",
     "RequestRecord",
+    "LockedState",
+    "StateStore",
+    "StateUnavailable",
     "create_emulator_app",
 ]

@@ -63,6 +63,12 @@ class CreatorDirectory:
     def clear(self) -> None:
         self._creators.clear()
 
+    def records(self) -> dict[str, Creator]:
+        return self._creators
+
+    def restore(self, creators: dict[str, Creator]) -> None:
+        self._creators = creators
+
 
 def privacy_options(
     creator: Creator, client: ClientConfig, config: EmulatorConfig

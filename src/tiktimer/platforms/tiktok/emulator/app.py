@@ -2,7 +2,8 @@
 
 It runs standalone at the root or mounted under a prefix (the main app mounts it at
 `/sandbox/tiktok`); self-referencing URLs follow the request's mount point unless
-`config.public_base_url` is set.
+`config.public_base_url` is set. With a `store`, its state is shared and persistent; when
+the store cannot be reached, every endpoint answers 503 the way TikTok answers an outage.
 """
 
 from __future__ import annotations
@@ -16,14 +17,20 @@ from starlette.responses import Response
 
 from .config import EmulatorConfig
 from .emulator import Emulator
+from .endpoints import Family, endpoint_for, family_of
 from .errors import ApiError, AuthorizeRefused, OAuthError, UploadError
-from .middleware import EmulatorMiddleware
+from .middleware import EmulatorMiddleware, route_path
 from .responses import envelope, oauth_error
 from .routes import admin, authorize, oauth, posting, upload, user
+from .store import StateStore, StateUnavailable
+
+UNAVAILABLE = "The service is temporarily unavailable. Retry later."
 
 
-def create_emulator_app(config: EmulatorConfig | None = None) -> FastAPI:
-    emulator = Emulator(config)
+def create_emulator_app(
+    config: EmulatorConfig | None = None, *, store: StateStore | None = None
+) -> FastAPI:
+    emulator = Emulator(config, store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +74,17 @@ def _add_exception_handlers(app: FastAPI, emulator: Emulator) -> None:
         assert isinstance(exc, AuthorizeRefused)
         return authorize.error_page(exc)
 
+    async def state_unavailable(request: Request, _: Exception) -> Response:
+        endpoint = endpoint_for(route_path(request.scope))
+        family = family_of(endpoint) if endpoint else Family.API
+        if family is Family.OAUTH:
+            return oauth_error("temporarily_unavailable", UNAVAILABLE, 503)
+        if family in (Family.UPLOAD, Family.PAGE):
+            return Response(UNAVAILABLE, status_code=503, media_type="text/plain")
+        return envelope(None, code="internal_error", message=UNAVAILABLE, status=503)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StateUnavailable, state_unavailable)
     app.add_exception_handler(OAuthError, oauth_failure)
     app.add_exception_handler(UploadError, upload_refused)
     app.add_exception_handler(AuthorizeRefused, authorize_refused)

@@ -28,6 +28,16 @@ class Clock:
         with self._lock:
             self._offset = 0.0
 
+    @property
+    def offset(self) -> float:
+        """Seconds the clock was advanced by (persisted with the rest of the state)."""
+        with self._lock:
+            return self._offset
+
+    def restore(self, offset: float) -> None:
+        with self._lock:
+            self._offset = max(offset, 0.0)
+
 
 def to_datetime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)

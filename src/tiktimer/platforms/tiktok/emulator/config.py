@@ -23,8 +23,6 @@ from .url_rules import (
 
 SANDBOX_CLIENT_KEY = "sbawtiktimeremulator"
 USERNAME_PATTERN = re.compile(r"[a-z0-9._]{2,24}")
-# A published, well-known value: the sandbox client only ever talks to this emulator.
-SANDBOX_CLIENT_SECRET = "tiktimer-emulator-sandbox-secret"
 
 
 class ConfigError(ValueError):
@@ -115,7 +113,8 @@ class RateLimits:
 
 
 def _sandbox_client() -> ClientConfig:
-    return ClientConfig(client_key=SANDBOX_CLIENT_KEY, client_secret=SANDBOX_CLIENT_SECRET)
+    """The default app; its secret is random (never a constant anyone could sign with)."""
+    return ClientConfig(client_key=SANDBOX_CLIENT_KEY, client_secret=secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +126,8 @@ class EmulatorConfig:
     public_base_url: str | None = None
     # Base for upload URLs when they should point at another host than the API.
     upload_base_url: str | None = None
-    # Signs upload tokens; random per process unless fixed.
+    # Signs upload tokens; random per process unless fixed (processes sharing a store must
+    # share it).
     signing_secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     code_lifetime_seconds: float = 60.0

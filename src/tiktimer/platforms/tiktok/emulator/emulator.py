@@ -1,15 +1,29 @@
 """`Emulator`: the whole emulated TikTok state, plus the hooks tests use to inspect and script it.
 
-All state lives in memory behind one re-entrant lock that is never held across an
+The state is an in-memory model behind one re-entrant lock that is never held across an
 `await`, so it is safe both for concurrent requests on the event loop and for tests that
 call these methods from another thread while a server runs.
+
+With a `StateStore`, that model is a cache of a shared snapshot: routes and background
+work run their operations inside `synced()`, which takes the store's lock, reloads the
+snapshot when another process moved its version, and commits it back when it changed, so
+every process over the same store sees one sandbox that survives restarts. The test hooks
+(`create_creator`, `reset`, `publications`…) work on this process's model; what they
+change is committed by the next operation. Running hashes of chunked uploads cannot be
+persisted: a chunk that lands in another process than the previous one (or after a
+restart) still counts, but the upload then ends without a `media_sha256`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -29,32 +43,131 @@ from .rate_limits import SlidingWindowLimiter
 from .records import PublicationRecord, RequestRecord, publication_record
 from .schemas import ContentInit, DirectVideoInit, InboxVideoInit, PublishIdBody, parse_body
 from .scopes import USER_FIELD_SCOPES, Scope
+from .snapshot import SNAPSHOT_FORMAT, Snapshot
+from .snapshot import dump as dump_snapshot
+from .snapshot import load as load_snapshot
+from .store import StateStore
 from .uploads import ChunkTicket, UploadSigner, abort_chunk, begin_chunk, commit_chunk
-from .webhooks import WebhookEvent, WebhookSender, unsent_events
+from .webhooks import Delivery, Outbox, WebhookEvent, WebhookSender, unsent_events
+
+log = logging.getLogger("tiktimer.sandbox")
+
+# A stored state is polled for new webhook events less eagerly than memory (each poll is a
+# short transaction on the shared row).
+STORED_WEBHOOK_POLL_SECONDS = 0.5
+PULL_RESULT_RETRIES = 6
+PULL_ABANDON_GRACE_SECONDS = 60.0
+# A shared state keeps publish tasks this long: past the 24 h of every cap and every
+# status check, and it keeps each operation (a whole-snapshot write) small.
+STORED_TASK_SECONDS = 2 * 86_400.0
 
 
 class Emulator:
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(
+        self, config: EmulatorConfig | None = None, store: StateStore | None = None
+    ) -> None:
         self.config = config or EmulatorConfig()
         self.clock = Clock()
         self._lock = threading.RLock()
+        self._store = store
+        # The stored version this model mirrors (None: unknown, reload before trusting it)
+        # and the snapshot last committed or loaded (to tell whether an operation changed it).
+        self._version: int | None = None
+        self._synced_snapshot: dict[str, Any] | None = None
+        # upload_id -> (bytes hashed, running SHA-256); memory only (see the module doc).
+        self._hashes: dict[str, tuple[int, Any]] = {}
+        self._outbox = Outbox()
         self._clients = {client.client_key: client for client in self.config.clients}
         self._creators = CreatorDirectory()
         self._oauth = OAuthServer(self.config, self._find_client)
-        self._publisher = Publisher(self.config, UploadSigner(self.config.signing_secret))
+        self._publisher = Publisher(
+            self.config,
+            UploadSigner(self.config.signing_secret),
+            abandon_pulls_after=(
+                self.config.pull_timeout_seconds + PULL_ABANDON_GRACE_SECONDS if store else None
+            ),
+        )
         self._limiter = SlidingWindowLimiter(self.config.rate_limits)
         self._faults = FaultBook()
         self._requests: deque[RequestRecord] = deque(maxlen=self.config.max_recorded_requests)
         self._downloads = Downloads(self.config.pull_transport, self.config.pull_timeout_seconds)
-        self._loose_events: list[WebhookEvent] = []
         self._webhooks = (
             WebhookSender(
-                self.config.webhook_url, self._new_webhook_events, self.config.webhook_transport
+                self.config.webhook_url,
+                take_due=self._take_due_webhooks,
+                settle=self._settle_webhooks,
+                transport=self.config.webhook_transport,
+                poll_seconds=STORED_WEBHOOK_POLL_SECONDS if store is not None else 0.05,
             )
             if self.config.webhook_url
             else None
         )
         self._seed_creators()
+
+    # -- the shared state ------------------------------------------------------------
+
+    @property
+    def store(self) -> StateStore | None:
+        return self._store
+
+    @asynccontextmanager
+    async def synced(self) -> AsyncIterator[None]:
+        """Run the enclosed (synchronous) operations on the shared state.
+
+        A no-op without a store. With one: under the store's lock, reload if another
+        process committed since, then commit what the operations changed, even when they
+        end in one of TikTok's refusals (a burnt code stays burnt).
+        """
+        store = self._store
+        if store is None:
+            yield
+            return
+        async with store.locked() as locked:
+            known, self._version = self._version, None  # unknown until this commits
+            if locked.version is not None and locked.version != known:
+                stored = await locked.load()
+                if stored:
+                    with self._lock:
+                        self._restore(stored)
+                        self._synced_snapshot = self._snapshot()
+            try:
+                yield
+            finally:
+                with self._lock:
+                    current = self._snapshot()
+                changed = locked.version is None or current != self._synced_snapshot
+                self._version = await locked.commit(current if changed else None)
+                self._synced_snapshot = current
+
+    async def check_state(self) -> None:
+        """Reach the shared state once (raises `StateUnavailable` with the reason)."""
+        async with self.synced():
+            pass
+
+    def _snapshot(self) -> dict[str, Any]:
+        now = self.clock.now()
+        self._oauth.prune(now)
+        self._publisher.prune(now - STORED_TASK_SECONDS)
+        return dump_snapshot(
+            Snapshot(
+                format=SNAPSHOT_FORMAT,
+                clock_offset=self.clock.offset,
+                creators=self._creators.records(),
+                oauth=self._oauth.records(),
+                publishing=self._publisher.records(),
+                rate_windows=self._limiter.records(now),
+                outbox=self._outbox,
+            )
+        )
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        snapshot = load_snapshot(data)
+        self.clock.restore(snapshot.clock_offset)
+        self._creators.restore(snapshot.creators)
+        self._oauth.restore(snapshot.oauth)
+        self._publisher.restore(snapshot.publishing)
+        self._limiter.restore(snapshot.rate_windows)
+        self._outbox = snapshot.outbox
 
     # -- clients and creators (test hooks) -------------------------------------------
 
@@ -110,16 +223,14 @@ class Emulator:
             now = self.clock.now()
             revoked = self._oauth.revoke_user(client_key, username)
             client = self._clients.get(client_key)
-            if client is not None and revoked:
-                self._loose_events.append(
-                    WebhookEvent(
-                        client_key=client_key,
-                        client_secret=client.client_secret,
-                        event="authorization.removed",
-                        user_openid=ids.open_id(client_key, username),
-                        content={"reason": 1},
-                    )
+            if client is not None and revoked and self._webhooks is not None:
+                event = WebhookEvent(
+                    client_key=client_key,
+                    event="authorization.removed",
+                    user_openid=ids.open_id(client_key, username),
+                    content={"reason": 1},
                 )
+                self._outbox.add([event])
             for task in self._publisher.tasks():
                 if task.client_key == client_key and task.username == username:
                     if self._publisher.view(task, now).status in IN_FLIGHT_STATUSES:
@@ -219,16 +330,19 @@ class Emulator:
             self._limiter.clear()
             self._faults.clear()
             self._requests.clear()
-            self._loose_events.clear()
+            self._outbox.clear()
+            self._hashes.clear()
             self._creators.clear()
             self.clock.reset()
             self._seed_creators()
 
     async def aclose(self) -> None:
-        """Stop background downloads and webhook deliveries."""
+        """Stop background downloads and webhook deliveries; close the store."""
         await self._downloads.aclose()
         if self._webhooks is not None:
             await self._webhooks.aclose()
+        if self._store is not None:
+            await self._store.aclose()
 
     def webhook_deliveries(self) -> list[WebhookEvent]:
         """Webhook events the receiver acknowledged with HTTP 200, in delivery order."""
@@ -363,7 +477,10 @@ class Emulator:
             task = self._publisher.task_for_upload(upload_id, token)
             if task is None or task.upload is None:
                 raise UploadError(404, "no valid upload task for this URL")
-            return begin_chunk(task.upload, headers, self.clock.now())
+            upload = task.upload
+            hashed, hasher = self._hashes.get(upload_id, (0, hashlib.sha256()))
+            known = hasher if hashed == upload.received else None
+            return begin_chunk(upload, headers, self.clock.now(), known)
 
     def commit_chunk(self, ticket: ChunkTicket, received_bytes: int) -> tuple[bool, int, int]:
         """Returns (complete, bytes received so far, total) for the 206/201 response."""
@@ -373,9 +490,12 @@ class Emulator:
             if upload is None:
                 raise UploadError(404, "no valid upload task for this URL")
             complete = commit_chunk(upload, ticket, received_bytes)
+            if ticket.hasher is not None:
+                self._hashes[upload.upload_id] = (upload.received, ticket.hasher)
             if complete:
                 task.transfer_done_at = self.clock.now()
-                task.media_sha256 = upload.hasher.hexdigest()
+                hashed = self._hashes.pop(upload.upload_id, None)
+                task.media_sha256 = hashed[1].hexdigest() if hashed else None
             return complete, upload.received, upload.plan.video_size
 
     def abort_chunk(self, ticket: ChunkTicket) -> None:
@@ -395,7 +515,9 @@ class Emulator:
             self._requests.append(record)
 
     def ensure_background(self) -> None:
-        """Start the webhook loop from inside the serving event loop (mounts get no lifespan)."""
+        """Start the webhook loop from inside the serving event loop (mounts get no lifespan).
+
+        Harmless in several processes over one store: deliveries are claimed before sending."""
         if self._webhooks is not None:
             self._webhooks.ensure_running()
 
@@ -433,39 +555,82 @@ class Emulator:
     def _record(self, task: PublishTask, now: float) -> PublicationRecord:
         return publication_record(task, self._publisher.view(task, now))
 
-    def _new_webhook_events(self) -> list[WebhookEvent]:
-        with self._lock:
-            events, self._loose_events = self._loose_events, []
-            now = self.clock.now()
-            views = [(task, self._publisher.view(task, now)) for task in self._publisher.tasks()]
-            return events + unsent_events(views, self._clients)
+    async def _take_due_webhooks(self) -> list[tuple[Delivery, str]]:
+        """Queue newly earned events, claim the due ones; each with its client's secret."""
+        async with self.synced():
+            with self._lock:
+                now = self.clock.now()
+                views = [
+                    (task, self._publisher.view(task, now)) for task in self._publisher.tasks()
+                ]
+                self._outbox.add(unsent_events(views, self._clients))
+                wall = time.time()
+                batch = []
+                for delivery in self._outbox.claim_due(wall):
+                    client = self._clients.get(delivery.event.client_key)
+                    if client is None:
+                        self._outbox.settle(delivery.id, True, wall)  # nobody to sign for
+                    else:
+                        batch.append((delivery, client.client_secret))
+                return batch
+
+    async def _settle_webhooks(self, outcomes: list[tuple[Delivery, bool]]) -> None:
+        async with self.synced():
+            with self._lock:
+                wall = time.time()
+                for delivery, delivered in outcomes:
+                    self._outbox.settle(delivery.id, delivered, wall)
 
     # -- PULL_FROM_URL ---------------------------------------------------------------
 
     def _start_pull(self, task: PublishTask) -> None:
+        """Download in this process only (the one that took the init); tasks are looked up
+        by id each time, since a reload replaces the model's objects."""
         if task.pull_urls:
             self._downloads.start(
                 task.publish_id,
                 task.pull_urls,
-                on_bytes=partial(self._pulled, task),
-                on_finished=partial(self._pull_finished, task),
+                on_bytes=partial(self._pulled, task.publish_id),
+                on_finished=partial(self._pull_finished, task.publish_id),
             )
 
-    def _pulled(self, task: PublishTask, count: int) -> bool:
+    def _pulled(self, publish_id: str, count: int) -> bool:
+        """Progress, in this process's model (committed with the next operation)."""
         with self._lock:
-            if task.failed_at is not None:
+            task = self._publisher.task(publish_id)
+            if task is None or task.failed_at is not None:
                 return False
             task.downloaded_bytes += count
             return True
 
-    def _pull_finished(self, task: PublishTask, succeeded: bool) -> None:
+    async def _pull_finished(self, publish_id: str, succeeded: bool, total: int) -> None:
+        """The download's outcome, committed to the shared state (retried while it is down)."""
+        for attempt in range(PULL_RESULT_RETRIES):
+            try:
+                async with self.synced():
+                    self._apply_pull_result(publish_id, succeeded, total)
+                return
+            except Exception as exc:
+                log.warning(
+                    "sandbox.pull.result_not_saved publish_id=%s attempt=%d error=%s",
+                    publish_id,
+                    attempt + 1,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(0.5 * 2**attempt)
+
+    def _apply_pull_result(self, publish_id: str, succeeded: bool, total: int) -> None:
         with self._lock:
+            task = self._publisher.task(publish_id)
+            if task is None:
+                return
             now = self.clock.now()
             if not succeeded:
                 photo = task.media_type is MediaType.PHOTO
                 reason = FailReason.PHOTO_PULL_FAILED if photo else FailReason.VIDEO_PULL_FAILED
                 self._publisher.fail(task, reason, now)
             elif task.failed_at is None:
+                task.downloaded_bytes = max(task.downloaded_bytes, total)
                 task.transfer_done_at = now
 
 

@@ -1,8 +1,11 @@
-"""The emulator's mutable in-memory state; only `Emulator` touches it, under its lock."""
+"""The emulator's mutable state; only `Emulator` touches it, under its lock.
+
+Everything here is plain data (JSON-ready through pydantic), so a store can persist it and
+another process can pick it up; running hashes of uploads stay outside (see `Emulator`).
+"""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +29,7 @@ class Creator:
 
 @dataclass
 class AuthorizationCode:
-    code: str
+    code_hash: str  # SHA-256 of the code: the code itself is never stored
     client_key: str
     username: str
     scopes: tuple[str, ...]
@@ -63,15 +66,27 @@ class RefreshToken:
 
 
 @dataclass
+class OAuthRecords:
+    """Everything Login Kit remembers; codes and tokens are keyed by their SHA-256."""
+
+    codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    grants: dict[int, Grant] = field(default_factory=dict)
+    access: dict[str, AccessToken] = field(default_factory=dict)
+    refresh: dict[str, RefreshToken] = field(default_factory=dict)
+    next_grant_id: int = 0
+
+
+@dataclass
 class Upload:
-    """Progress of a FILE_UPLOAD: a running count and hash, never the bytes."""
+    """Progress of a FILE_UPLOAD: a running count, never the bytes."""
 
     upload_id: str
     plan: ChunkPlan
     expires_at: float
     received: int = 0
-    hasher: Any = field(default_factory=hashlib.sha256)
-    chunk_in_flight: bool = False
+    # When the PUT being received began (None: no chunk in flight); a chunk whose process
+    # died is abandoned after `uploads.CHUNK_ABANDONED_SECONDS`.
+    chunk_started_at: float | None = None
 
 
 @dataclass
@@ -109,3 +124,11 @@ class PublishTask:
     def transferred_bytes(self) -> int:
         """Bytes received so far, by upload or by download."""
         return self.upload.received if self.upload is not None else self.downloaded_bytes
+
+
+@dataclass
+class PublishRecords:
+    """Every publish task by publish_id, and which task each upload_id belongs to."""
+
+    tasks: dict[str, PublishTask] = field(default_factory=dict)
+    uploads: dict[str, str] = field(default_factory=dict)

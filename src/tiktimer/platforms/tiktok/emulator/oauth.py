@@ -8,7 +8,6 @@ refresh token is treated as theft and (by default) revokes the whole grant.
 from __future__ import annotations
 
 import hmac
-import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +21,15 @@ from .errors import (
     AuthorizeRefused,
     OAuthError,
 )
-from .models import AccessToken, AuthorizationCode, Grant, RefreshToken
+from .models import AccessToken, AuthorizationCode, Grant, OAuthRecords, RefreshToken
 from .scopes import ALL_SCOPES, parse_scope_list
 from .url_rules import redirect_uri_matches
 
 ClientLookup = Callable[[str], ClientConfig | None]
+# How long a spent or expired code is remembered, so a late replay still revokes its grant.
+CODE_MEMORY_SECONDS = 3_600.0
+# Expired tokens are remembered a day, so they keep being refused as "expired".
+TOKEN_MEMORY_SECONDS = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,35 @@ class OAuthServer:
     def __init__(self, config: EmulatorConfig, clients: ClientLookup) -> None:
         self._config = config
         self._clients = clients
-        self._grant_ids = itertools.count(1)
-        self._codes: dict[str, AuthorizationCode] = {}
-        self._grants: dict[int, Grant] = {}
-        self._access: dict[str, AccessToken] = {}
-        self._refresh: dict[str, RefreshToken] = {}
+        self._records = OAuthRecords()
+        self._codes = self._records.codes
+        self._grants = self._records.grants
+        self._access = self._records.access
+        self._refresh = self._records.refresh
+
+    # -- persistence -----------------------------------------------------------------
+
+    def records(self) -> OAuthRecords:
+        """Codes, grants and tokens (all keyed by hashes), for a store to persist."""
+        return self._records
+
+    def restore(self, records: OAuthRecords) -> None:
+        self._records = records
+        self._codes = records.codes
+        self._grants = records.grants
+        self._access = records.access
+        self._refresh = records.refresh
+
+    def prune(self, now: float) -> None:
+        """Forget what can no longer be used: expired tokens, codes long past their life."""
+        code_horizon = now - self._config.code_lifetime_seconds - CODE_MEMORY_SECONDS
+        for key in [k for k, c in self._codes.items() if c.issued_at < code_horizon]:
+            del self._codes[key]
+        token_horizon = now - TOKEN_MEMORY_SECONDS
+        for key in [k for k, t in self._access.items() if t.expires_at <= token_horizon]:
+            del self._access[key]
+        for key in [k for k, t in self._refresh.items() if t.expires_at <= token_horizon]:
+            del self._refresh[key]
 
     # -- authorize -------------------------------------------------------------------
 
@@ -115,8 +142,8 @@ class OAuthServer:
         self, request: AuthorizeRequest, username: str, granted: tuple[str, ...], now: float
     ) -> str:
         code = ids.authorization_code()
-        self._codes[code] = AuthorizationCode(
-            code=code,
+        self._codes[ids.token_hash(code)] = AuthorizationCode(
+            code_hash=ids.token_hash(code),
             client_key=request.client_key,
             username=username,
             scopes=granted,
@@ -132,7 +159,7 @@ class OAuthServer:
         client = self.authenticate_client(form)
         raw_code = _required(form, "code")
         redirect_uri = _required(form, "redirect_uri")
-        code = self._codes.get(raw_code)
+        code = self._codes.get(ids.token_hash(raw_code))
         if code is None or code.client_key != client.client_key:
             raise OAuthError("invalid_grant", "Authorization code is invalid.")
         if code.used:
@@ -246,8 +273,9 @@ class OAuthServer:
     def _new_grant(
         self, client_key: str, username: str, scopes: tuple[str, ...], now: float
     ) -> Grant:
+        self._records.next_grant_id += 1
         grant = Grant(
-            id=next(self._grant_ids),
+            id=self._records.next_grant_id,
             client_key=client_key,
             username=username,
             scopes=scopes,

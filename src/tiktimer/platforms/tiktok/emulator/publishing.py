@@ -23,7 +23,7 @@ from .enums import (
 )
 from .errors import ApiError
 from .lifecycle import StatusView, status_of
-from .models import Creator, PublishTask, Upload
+from .models import Creator, PublishRecords, PublishTask, Upload
 from .oauth import Caller
 from .schemas import ContentInit, DirectVideoInit, InboxVideoInit, VideoPostInfo, VideoSourceInfo
 from .text import PHOTO_DESCRIPTION_MAX, PHOTO_TITLE_MAX, VIDEO_TITLE_MAX, utf16_length
@@ -34,12 +34,39 @@ MAX_PHOTOS = 35
 
 
 class Publisher:
-    def __init__(self, config: EmulatorConfig, signer: UploadSigner) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        signer: UploadSigner,
+        *,
+        abandon_pulls_after: float | None = None,
+    ) -> None:
         self._config = config
         self._signer = signer
-        self._tasks: dict[str, PublishTask] = {}
-        self._uploads: dict[str, str] = {}
+        # With a shared state, the process downloading a PULL_FROM_URL may die: a download
+        # unfinished this long after its init has failed, whoever asks.
+        self._abandon_pulls_after = abandon_pulls_after
+        self._records = PublishRecords()
+        self._tasks = self._records.tasks
+        self._uploads = self._records.uploads
         self._scripted_failures: deque[str] = deque()
+
+    def records(self) -> PublishRecords:
+        return self._records
+
+    def prune(self, horizon: float) -> None:
+        """Forget tasks created before `horizon` (a shared state keeps them two days)."""
+        old = [pid for pid, task in self._tasks.items() if task.created_at < horizon]
+        for publish_id in old:
+            task = self._tasks.pop(publish_id)
+            if task.upload is not None:
+                self._uploads.pop(task.upload.upload_id, None)
+
+    def restore(self, records: PublishRecords) -> None:
+        """Adopt persisted tasks; scripted failures are this process's test hooks and stay."""
+        self._records = records
+        self._tasks = records.tasks
+        self._uploads = records.uploads
 
     # -- creator_info ----------------------------------------------------------------
 
@@ -142,6 +169,17 @@ class Publisher:
         return task
 
     def view(self, task: PublishTask, now: float) -> StatusView:
+        abandon = self._abandon_pulls_after
+        if (
+            abandon is not None
+            and task.source is Source.PULL_FROM_URL
+            and task.transfer_done_at is None
+            and task.failed_at is None
+            and now > task.created_at + abandon
+        ):
+            photo = task.media_type is MediaType.PHOTO
+            reason = FailReason.PHOTO_PULL_FAILED if photo else FailReason.VIDEO_PULL_FAILED
+            return StatusView(PublishStatus.FAILED, reason)
         return status_of(
             task,
             now,

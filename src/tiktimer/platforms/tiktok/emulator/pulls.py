@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 import httpx
@@ -51,9 +51,9 @@ class Downloads:
         urls: tuple[str, ...],
         *,
         on_bytes: Callable[[int], bool],
-        on_finished: Callable[[bool], None],
+        on_finished: Callable[[bool, int], Awaitable[None]],
     ) -> None:
-        """Begin downloading; `on_finished(succeeded)` runs unless the download is cancelled."""
+        """Begin downloading; `on_finished(succeeded, total_bytes)` runs unless cancelled."""
         task = asyncio.get_running_loop().create_task(self._run(urls, on_bytes, on_finished))
         self._running[publish_id] = task
         task.add_done_callback(lambda _: self._running.pop(publish_id, None))
@@ -79,16 +79,23 @@ class Downloads:
         self,
         urls: tuple[str, ...],
         on_bytes: Callable[[int], bool],
-        on_finished: Callable[[bool], None],
+        on_finished: Callable[[bool, int], Awaitable[None]],
     ) -> None:
+        total = 0
+
+        def counted(count: int) -> bool:
+            nonlocal total
+            total += count
+            return on_bytes(count)
+
         try:
             await pull_media(
                 urls,
-                on_bytes=on_bytes,
+                on_bytes=counted,
                 transport=self._transport,
                 timeout_seconds=self._timeout_seconds,
             )
         except PullFailed:
-            on_finished(False)
+            await on_finished(False, total)
         else:
-            on_finished(True)
+            await on_finished(True, total)

@@ -47,3 +47,19 @@ class SlidingWindowLimiter:
 
     def clear(self) -> None:
         self._calls.clear()
+
+    def records(self, now: float) -> dict[str, dict[str, list[float]]]:
+        """Calls still inside their window, by bucket then key (JSON-ready)."""
+        horizon = now - self._limits.window_seconds
+        records: dict[str, dict[str, list[float]]] = {}
+        for (bucket, key), calls in self._calls.items():
+            recent = [at for at in calls if at > horizon]
+            if recent:
+                records.setdefault(bucket, {})[key] = recent
+        return records
+
+    def restore(self, records: dict[str, dict[str, list[float]]]) -> None:
+        self._calls = defaultdict(deque)
+        for bucket, keys in records.items():
+            for key, calls in keys.items():
+                self._calls[(bucket, key)] = deque(calls)

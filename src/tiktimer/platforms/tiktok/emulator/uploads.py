@@ -18,6 +18,8 @@ from .errors import UploadError
 from .models import Upload
 
 ALLOWED_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
+# A chunk still "in flight" after this long was abandoned (its process died mid-PUT).
+CHUNK_ABANDONED_SECONDS = 300.0
 
 
 class UploadSigner:
@@ -44,15 +46,21 @@ class ChunkTicket:
     upload_id: str
     first: int
     last: int
-    hasher: Any
+    # The running SHA-256 including this chunk once streamed; None when the earlier chunks
+    # were hashed by another process (hash state cannot be persisted): no digest then.
+    hasher: Any | None
 
     @property
     def length(self) -> int:
         return self.last - self.first + 1
 
 
-def begin_chunk(upload: Upload, headers: Mapping[str, str], now: float) -> ChunkTicket:
-    """Check one PUT's headers against the plan and progress; reserve the upload for it."""
+def begin_chunk(
+    upload: Upload, headers: Mapping[str, str], now: float, hasher: Any | None
+) -> ChunkTicket:
+    """Check one PUT's headers against the plan and progress; reserve the upload for it.
+
+    `hasher` is the running hash of the bytes received so far (None if unknown)."""
     total = upload.plan.video_size
     progress = progress_header(upload.received, total)
     if now >= upload.expires_at:
@@ -71,17 +79,18 @@ def begin_chunk(upload: Upload, headers: Mapping[str, str], now: float) -> Chunk
     declared_length = headers.get("content-length", "")
     if not declared_length.isdigit() or int(declared_length) != last - first + 1:
         raise UploadError(400, "Content-Length must equal the size of the Content-Range")
-    if upload.chunk_in_flight:
+    started = upload.chunk_started_at
+    if started is not None and now < started + CHUNK_ABANDONED_SECONDS:
         raise UploadError(416, "another chunk is still being uploaded", progress)
     if (first, last) != upload.plan.expected_chunk(upload.received):
         raise UploadError(416, "Content-Range does not match the upload progress", progress)
-    upload.chunk_in_flight = True
-    return ChunkTicket(upload.upload_id, first, last, upload.hasher.copy())
+    upload.chunk_started_at = now
+    return ChunkTicket(upload.upload_id, first, last, hasher.copy() if hasher else None)
 
 
 def commit_chunk(upload: Upload, ticket: ChunkTicket, received_bytes: int) -> bool:
     """Advance progress if the body was as long as announced; True once the upload is whole."""
-    upload.chunk_in_flight = False
+    upload.chunk_started_at = None
     if received_bytes != ticket.length:
         raise UploadError(
             400,
@@ -89,9 +98,8 @@ def commit_chunk(upload: Upload, ticket: ChunkTicket, received_bytes: int) -> bo
             progress_header(upload.received, upload.plan.video_size),
         )
     upload.received += received_bytes
-    upload.hasher = ticket.hasher
     return upload.received >= upload.plan.video_size
 
 
 def abort_chunk(upload: Upload) -> None:
-    upload.chunk_in_flight = False
+    upload.chunk_started_at = None

@@ -1,10 +1,12 @@
 """Content Posting webhooks (§9): `post.publish.*` events signed with the client secret.
 
 Statuses are derived from the clock, so a small background loop looks for newly reached
-states, queues one event per state and delivers it. A receiver that does not answer 200
-gets the event again later with exponential backoff (delivery is at-least-once).
+states, queues one event per state in the `Outbox` (part of the persisted state) and
+delivers it. A receiver that does not answer 200 gets the event again later with
+exponential backoff (delivery is at-least-once). A process claims a delivery for
+`CLAIM_SECONDS` before sending it, so processes sharing the state do not send it twice.
 Timestamps are real time, not the emulator clock, because receivers check them against
-their own clocks.
+their own clocks. Events carry no secret: the sender signs with the client's secret.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +31,14 @@ from .models import PublishTask
 POLL_SECONDS = 0.05
 MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 3600.0
+CLAIM_SECONDS = 30.0
+
+log = logging.getLogger("tiktimer.sandbox")
 
 
 @dataclass(frozen=True)
 class WebhookEvent:
     client_key: str
-    client_secret: str
     event: str
     user_openid: str
     content: dict[str, Any]
@@ -87,7 +92,6 @@ def unsent_events(
             events.append(
                 WebhookEvent(
                     client_key=client.client_key,
-                    client_secret=client.client_secret,
                     event=name,
                     user_openid=task.open_id,
                     content=content,
@@ -97,25 +101,75 @@ def unsent_events(
 
 
 @dataclass
-class _Pending:
+class Delivery:
+    id: int
     event: WebhookEvent
     attempts: int = 0
-    next_at: float = 0.0
+    next_at: float = 0.0  # wall-clock seconds
+    claimed_until: float | None = None  # a process is sending it until then
+
+
+@dataclass
+class Outbox:
+    """Deliveries not yet acknowledged (persisted with the rest of the state)."""
+
+    pending: list[Delivery] = field(default_factory=list)
+    next_id: int = 0
+
+    def add(self, events: Iterable[WebhookEvent]) -> None:
+        for event in events:
+            self.next_id += 1
+            self.pending.append(Delivery(self.next_id, event))
+
+    def claim_due(self, now: float) -> list[Delivery]:
+        """Due deliveries nobody is sending, claimed for `CLAIM_SECONDS`."""
+        due = [
+            d
+            for d in self.pending
+            if d.next_at <= now and (d.claimed_until is None or d.claimed_until <= now)
+        ]
+        for delivery in due:
+            delivery.claimed_until = now + CLAIM_SECONDS
+        return [Delivery(d.id, d.event, d.attempts, d.next_at, d.claimed_until) for d in due]
+
+    def settle(self, delivery_id: int, delivered: bool, now: float) -> None:
+        """Drop a delivered (or given-up) event; schedule a retry with backoff otherwise."""
+        found = [d for d in self.pending if d.id == delivery_id]
+        if not found:
+            return
+        delivery = found[0]
+        delivery.claimed_until = None
+        delivery.attempts += 1
+        if delivered or delivery.attempts >= MAX_ATTEMPTS:
+            self.pending.remove(delivery)
+            return
+        delivery.next_at = now + min(2.0**delivery.attempts * 0.1, MAX_BACKOFF_SECONDS)
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+
+TakeDue = Callable[[], Awaitable[list[tuple[Delivery, str]]]]
+Settle = Callable[[list[tuple[Delivery, bool]]], Awaitable[None]]
 
 
 class WebhookSender:
-    """Polls for events, signs and posts them to `url`, retrying until the receiver says 200."""
+    """Polls the outbox, signs and posts due events to `url`, reports each outcome back."""
 
     def __init__(
         self,
         url: str,
-        collect: Callable[[], list[WebhookEvent]],
+        *,
+        take_due: TakeDue,
+        settle: Settle,
         transport: httpx.AsyncBaseTransport | None,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self._url = url
-        self._collect = collect
+        self._take_due = take_due
+        self._settle = settle
         self._transport = transport
-        self._pending: list[_Pending] = []
+        self._poll_seconds = poll_seconds
         self._task: asyncio.Task[None] | None = None
         self.delivered: list[WebhookEvent] = []
 
@@ -132,28 +186,29 @@ class WebhookSender:
     async def _run(self) -> None:
         async with httpx.AsyncClient(transport=self._transport) as client:
             while True:
-                self._pending.extend(_Pending(event) for event in self._collect())
-                await self._deliver_due(client)
-                await asyncio.sleep(POLL_SECONDS)
+                try:
+                    await self._round(client)
+                except Exception as exc:  # the state store is down: try again later
+                    log.warning("sandbox.webhooks.round_failed error=%s", type(exc).__name__)
+                await asyncio.sleep(self._poll_seconds)
 
-    async def _deliver_due(self, client: httpx.AsyncClient) -> None:
-        now = time.monotonic()
-        for pending in [p for p in self._pending if p.next_at <= now]:
-            if await self._post(client, pending.event):
-                self._pending.remove(pending)
-                self.delivered.append(pending.event)
-                continue
-            pending.attempts += 1
-            pending.next_at = now + min(2.0**pending.attempts * 0.1, MAX_BACKOFF_SECONDS)
-            if pending.attempts >= MAX_ATTEMPTS:
-                self._pending.remove(pending)
+    async def _round(self, client: httpx.AsyncClient) -> None:
+        batch = await self._take_due()
+        if not batch:
+            return
+        outcomes = [
+            (delivery, await self._post(client, delivery.event, secret))
+            for delivery, secret in batch
+        ]
+        await self._settle(outcomes)
+        self.delivered.extend(d.event for d, ok in outcomes if ok)
 
-    async def _post(self, client: httpx.AsyncClient, event: WebhookEvent) -> bool:
+    async def _post(self, client: httpx.AsyncClient, event: WebhookEvent, secret: str) -> bool:
         body = event.body()
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
-            "TikTok-Signature": signature_header(event.client_secret, body, timestamp),
+            "TikTok-Signature": signature_header(secret, body, timestamp),
         }
         try:
             response = await client.post(self._url, content=body, headers=headers)

@@ -19,6 +19,7 @@ Success redirects (302) to `redirect_uri?code=…&scopes=…&state=…`.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -56,8 +57,10 @@ _CARRIED = (
 async def authorize_page(request: Request) -> Response:
     """Show the consent form, or TikTok's error page when the request is misconfigured."""
     params = dict(request.query_params)
-    authorize_request = emulator_of(request).check_authorize_request(params)
-    return _consent_page(request, authorize_request, params, problem=None)
+    emulator = emulator_of(request)
+    authorize_request = emulator.check_authorize_request(params)
+    async with emulator.synced():  # the creators other processes added, too
+        return _consent_page(request, authorize_request, params, problem=None)
 
 
 @router.post(ENDPOINT_PATHS["authorize"])
@@ -77,15 +80,16 @@ async def authorize_decision(request: Request) -> Response:
     granted = _granted_scopes(authorize_request, form)
     if not granted:
         return _deny(authorize_request, "The user granted no permissions.")
-    try:
-        code = emulator.consent(
-            authorize_request,
-            creator=form.get("creator"),
-            new_creator=form.get("new_creator", "").strip() or None,
-            granted=granted,
-        )
-    except (ValueError, NotFoundError) as exc:
-        return _consent_page(request, authorize_request, form, problem=str(exc), status=400)
+    async with emulator.synced():
+        try:
+            code = emulator.consent(
+                authorize_request,
+                creator=form.get("creator"),
+                new_creator=form.get("new_creator", "").strip() or None,
+                granted=granted,
+            )
+        except (ValueError, NotFoundError) as exc:
+            return _consent_page(request, authorize_request, form, problem=str(exc), status=400)
     query = {"code": code, "scopes": ",".join(granted), "state": authorize_request.state}
     return _redirect(authorize_request, query)
 
@@ -127,8 +131,21 @@ def _consent_page(
         hidden=hidden,
         action=self_base_url(request) + ENDPOINT_PATHS["authorize"],
         problem=problem,
+        csp_nonce=_csp_nonce(request),
     )
     return HTMLResponse(html, status_code=status)
+
+
+def _csp_nonce(request: Request) -> str:
+    """A nonce for the page's inline style, kept where a CSP middleware in front finds it.
+
+    The key is the one `tiktimer.kit.csp` uses (this package imports nothing of TikTimer).
+    """
+    nonce = getattr(request.state, "csp_nonce", None)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        request.state.csp_nonce = nonce
+    return str(nonce)
 
 
 def error_page(exc: AuthorizeRefused) -> HTMLResponse:

@@ -38,7 +38,11 @@ def bearer_token(request: Request) -> str:
 
 async def json_body(request: Request, *, optional: bool = False) -> bytes:
     """The raw JSON body; endpoints that take none still refuse a non-JSON one."""
-    raw = await request.body()
+    return checked_json(request, await request.body(), optional=optional)
+
+
+def checked_json(request: Request, raw: bytes, *, optional: bool = False) -> bytes:
+    """`json_body`'s check on a body already read (routes read it before taking the lock)."""
     if optional and not raw:
         return raw
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

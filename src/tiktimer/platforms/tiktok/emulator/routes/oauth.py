@@ -21,9 +21,11 @@ async def token(request: Request) -> Response:
     form = await _credentials_form(request)
     grant_type = form.get("grant_type")
     if grant_type == "authorization_code":
-        return oauth_ok(emulator.exchange_code(form))
+        async with emulator.synced():
+            return oauth_ok(emulator.exchange_code(form))
     if grant_type == "refresh_token":
-        return oauth_ok(emulator.refresh(form))
+        async with emulator.synced():
+            return oauth_ok(emulator.refresh(form))
     emulator.authenticate_client(form)
     if not grant_type:
         raise OAuthError("invalid_request", MISSING_PARAMETER)
@@ -34,7 +36,9 @@ async def token(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     """Revoke an access token and everything issued with it."""
     form = await _credentials_form(request)
-    emulator_of(request).revoke(form)
+    emulator = emulator_of(request)
+    async with emulator.synced():
+        emulator.revoke(form)
     return oauth_ok({})
 
 

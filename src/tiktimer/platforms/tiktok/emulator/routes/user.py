@@ -20,5 +20,6 @@ _USER_SCOPES = (Scope.USER_INFO_BASIC, Scope.USER_INFO_PROFILE, Scope.USER_INFO_
 async def user_info(request: Request) -> Response:
     """The fields asked for in `fields`, each gated by its scope."""
     emulator = emulator_of(request)
-    caller = emulator.admit(bearer_token(request), "user_info", _USER_SCOPES)
-    return envelope(emulator.user_info(caller, request.query_params.get("fields", "")))
+    async with emulator.synced():
+        caller = emulator.admit(bearer_token(request), "user_info", _USER_SCOPES)
+        return envelope(emulator.user_info(caller, request.query_params.get("fields", "")))

@@ -1,0 +1,1 @@
+"""Contract tests: the live API against its own OpenAPI document and route table."""

@@ -1,0 +1,1 @@
+"""Security tests: what must never leak, checked on full runs."""
