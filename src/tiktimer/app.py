@@ -139,7 +139,7 @@ def create_app(
         if settings.run_scheduler:
             sessionmaker = state.sessionmaker
             scheduler.start_in_process(
-                publisher_factory=publishing.publisher,
+                platforms_factory=publishing.platforms,
                 accounts=state.account_tokens,
                 media_gc=lambda: media.gc(sessionmaker, utc_now()),
             )

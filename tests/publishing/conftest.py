@@ -15,7 +15,7 @@ from tests.fixtures.users import user_headers
 from tests.media_factory import MediaSamples
 from tests.publishing.helpers import RecordingPacer, connect_creator, user_id
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing.tiktok import TikTokPublisher
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 
 MEDIA_BASE = "https://media.tiktimer.test"
 DAILY_CAP = 3

@@ -24,16 +24,16 @@ from sqlalchemy import select, update
 from tests.accounts.conftest import connect
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Media, Post, PostStatus
-from tiktimer.platforms.tiktok.emulator import CreatorSettings, Emulator
-from tiktimer.publishing.base import (
+from tiktimer.platforms.contract import (
     OutcomeState,
     Pacer,
     PublishError,
     PublishJob,
     PublishOutcome,
 )
+from tiktimer.platforms.tiktok.emulator import CreatorSettings, Emulator
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.publishing.outcomes import apply_outcome
-from tiktimer.publishing.tiktok import TikTokPublisher
 from tiktimer.storage import media_key
 
 MARK_EVERY = 10_000_000
@@ -182,7 +182,11 @@ async def mark_publishing(app: FastAPI, post_id: int) -> None:
 async def job_for(app: FastAPI, post_id: int) -> PublishJob:
     post = await read_post(app, post_id)
     return PublishJob(
-        post_id=post.id, attempt_id=0, user_id=post.user_id, account_id=post.social_account_id
+        post_id=post.id,
+        attempt_id=0,
+        user_id=post.user_id,
+        account_id=post.social_account_id,
+        platform="tiktok",
     )
 
 

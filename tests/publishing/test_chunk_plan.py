@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from tests.publishing.helpers import create_post, drive, stored_media, upload_puts
 from tiktimer.platforms.tiktok.chunks import plan_chunks
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing.tiktok import TikTokPublisher
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 
 MB = 1_000_000
 

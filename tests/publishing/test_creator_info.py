@@ -18,7 +18,7 @@ from tiktimer.platforms.tiktok.emulator import (
     Fault,
     FaultKind,
 )
-from tiktimer.publishing.tiktok import TikTokPublisher
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 
 
 async def creator_info(

@@ -23,11 +23,11 @@ from tests.publishing.helpers import (
 )
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, SocialAccount
+from tiktimer.platforms.contract import ErrorKind, PublishError
+from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.emulator import Emulator, Fault, FaultKind, FaultPhase
-from tiktimer.publishing import fail_reasons
-from tiktimer.publishing.base import ErrorKind, PublishError
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.publishing.facts import load_post_media
-from tiktimer.publishing.tiktok import TikTokPublisher
 
 MB = 1_000_000
 

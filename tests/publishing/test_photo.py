@@ -11,8 +11,8 @@ from tests.media_factory import MediaSamples
 from tests.publishing.conftest import MEDIA_BASE
 from tests.publishing.helpers import create_post, drive, upload
 from tiktimer.platforms.tiktok.emulator import Emulator
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.publishing.public_media import MediaUrlSigner
-from tiktimer.publishing.tiktok import TikTokPublisher
 
 
 async def test_photo_post_is_pulled_and_published(

@@ -22,9 +22,9 @@ from tests.publishing.helpers import (
     upload,
 )
 from tiktimer.models import AccountStatus, Post, SocialAccount
+from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing.base import ErrorKind
-from tiktimer.publishing.tiktok import TikTokPublisher
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 
 
 async def refused(

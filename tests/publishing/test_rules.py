@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tiktimer.publishing import fail_reasons
+from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.publishing.budget import busiest_window
 from tiktimer.publishing.polling import GIVE_UP_AFTER, poll_delay, should_give_up
 from tiktimer.webhooks.events import exact_id

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from tests.media_factory import MediaSamples
 from tests.publishing.helpers import RecordingPacer, drive, file_sha256, future, upload_puts
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing.tiktok import TikTokPublisher
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 
 
 async def post_video(

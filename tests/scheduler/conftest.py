@@ -298,7 +298,7 @@ class Workers:
         pacer = pacer or state.pacer
         context = MachineContext(
             queue=queue or state.post_queue,
-            publisher=state.publishing.publisher(pacer),
+            platforms=state.publishing.platforms(pacer),
             pacer=pacer,
             accounts=state.account_tokens if accounts == "app" else accounts,
             retry=retry,

@@ -157,7 +157,7 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
         template = workers.build()
         context = MachineContext(
             queue=other,
-            publisher=publishing.publisher(pacer),
+            platforms=publishing.platforms(pacer),
             pacer=pacer,
             accounts=tokens,
             retry=template.context.retry,

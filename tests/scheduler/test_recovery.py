@@ -9,7 +9,7 @@ from sqlalchemy import update
 from tests.scheduler.conftest import Workers, World, settled
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
-from tiktimer.publishing.base import PublishJob
+from tiktimer.platforms.contract import PublishJob
 from tiktimer.scheduler.claims import Claim
 
 GHOST = "ghost-worker"
@@ -51,7 +51,9 @@ async def ghost_publish(world: World, *, dies: str) -> tuple[Claim, list[str]]:
         if dies == "before_upload":
             raise Killed
 
-    job = PublishJob(claim.post_id, started.attempt_id, claim.user_id, claim.account_id)
+    job = PublishJob(
+        claim.post_id, started.attempt_id, claim.user_id, claim.account_id, claim.platform
+    )
     try:
         await publisher.start(job, on_publish_id)
     except Killed:

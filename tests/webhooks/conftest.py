@@ -19,8 +19,8 @@ from tests.fixtures.users import user_headers
 from tests.publishing.helpers import connect_creator, create_post
 from tiktimer.models import Post, PostStatus
 from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, Emulator
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.platforms.tiktok.sandbox import client_secret_for
-from tiktimer.publishing.tiktok import TikTokPublisher
 from tiktimer.webhooks.signature import sign
 
 URL = "/api/v1/webhooks/tiktok"

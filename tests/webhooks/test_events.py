@@ -12,8 +12,8 @@ from sqlalchemy import update
 from tests.publishing.helpers import read_post
 from tests.webhooks.conftest import deliver, envelope, publishing_post
 from tiktimer.models import Post, PostStatus, SocialAccount
+from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing import fail_reasons
 from tiktimer.publishing.outcomes import mark_unconfirmed
 
 PUBLISH_ID = "v_pub_file~v2-1.7"

@@ -27,7 +27,7 @@ async def dispatcher(app: FastAPI) -> AsyncIterator[Dispatcher]:
     state = app.state
     context = MachineContext(
         queue=state.post_queue,
-        publisher=state.publishing.publisher(state.pacer),
+        platforms=state.publishing.platforms(state.pacer),
         pacer=state.pacer,
         accounts=state.account_tokens,
         retry=RetryPolicy(max_attempts=2, base_seconds=0.05, cap_seconds=0.1),

@@ -22,10 +22,10 @@ from tests.publishing.helpers import (
 )
 from tests.webhooks.conftest import deliver, envelope, publishing_post
 from tiktimer.models import Post, SocialAccount
+from tiktimer.platforms.contract import OutcomeState, PublishOutcome
 from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, Emulator
-from tiktimer.publishing.base import OutcomeState, PublishOutcome
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.publishing.outcomes import MAX_LOG_IDS, apply_outcome
-from tiktimer.publishing.tiktok import TikTokPublisher
 
 PUBLISHED = PublishOutcome(OutcomeState.published, platform_status="PUBLISH_COMPLETE")
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tiktimer.errors import Conflict, NotFound, Unprocessable
 from tiktimer.kit.time import AmbiguousLocalTime, local_to_utc, utc_now
 from tiktimer.models import Media, Post, PostStatus, SocialAccount
+from tiktimer.platforms.tiktok.preflight import CreatorLookup
 from tiktimer.posts import repository
 from tiktimer.posts.schemas import PostCreate, PostUpdate
-from tiktimer.publishing.preflight import CreatorLookup
 from tiktimer.publishing.validation import PostValidator
 from tiktimer.scheduler.claims import take_back_unstarted
 from tiktimer.scheduler.events import state_changed

@@ -2,7 +2,8 @@
 
 `build_publishing(settings, sessionmaker=…, client=…, tokens=…, storage=…)` gives the
 creator_info source, the public media URL signer and the pre-flight validator;
-`.publisher(pacer)` then builds the scheduler's TikTok `Publisher` around the caller's pacer.
+`.platforms(pacer)` then builds the registry's platforms around the caller's pacer (the
+scheduler asks it for each post's platform); `.publisher(pacer)` is TikTok's publisher alone.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.config import Settings
+from tiktimer.platforms.contract import Pacer
+from tiktimer.platforms.registry import PlatformParts, Platforms
 from tiktimer.platforms.tiktok.client import TikTokClient
-from tiktimer.publishing.base import Pacer
-from tiktimer.publishing.creator_info import CreatorInfoSource
+from tiktimer.platforms.tiktok.creator_info import CreatorInfoSource
+from tiktimer.platforms.tiktok.publisher import TikTokPublisher
 from tiktimer.publishing.public_media import MediaUrlSigner
-from tiktimer.publishing.tiktok import TikTokPublisher
 from tiktimer.publishing.validation import PostValidator
 from tiktimer.storage import Storage
 
 
 @dataclass(frozen=True)
 class PublishingComponents:
+    settings: Settings
     client: TikTokClient
     tokens: AccountTokens
     storage: Storage
@@ -33,6 +36,18 @@ class PublishingComponents:
     validator: PostValidator
     daily_post_cap: int
     pending_share_cap: int
+
+    def platforms(self, pacer: Pacer) -> Platforms:
+        return Platforms.build(
+            PlatformParts(
+                settings=self.settings,
+                sessionmaker=self.sessionmaker,
+                tokens=self.tokens,
+                storage=self.storage,
+                pacer=pacer,
+                publishing=self,
+            )
+        )
 
     def publisher(self, pacer: Pacer) -> TikTokPublisher:
         return TikTokPublisher(
@@ -73,7 +88,8 @@ def build_publishing(
         pending_share_cap=settings.tiktok_pending_share_cap,
         photo_urls_https=media_urls.https,
     )
-    return PublishingComponents(
+    components = PublishingComponents(
+        settings=settings,
         client=client,
         tokens=tokens,
         storage=storage,
@@ -84,3 +100,16 @@ def build_publishing(
         daily_post_cap=settings.tiktok_daily_post_cap,
         pending_share_cap=settings.tiktok_pending_share_cap,
     )
+    # The API's own platforms: pre-flight asks them (through `pacer`, or unpaced).
+    validator.platforms = components.platforms(pacer or UNPACED)
+    return components
+
+
+class _Unpaced:
+    """A pacer that never waits: for a process that makes no paced calls."""
+
+    async def acquire(self, account_id: int, bucket: str) -> None:
+        return None
+
+
+UNPACED = _Unpaced()

@@ -24,6 +24,13 @@ from tiktimer.kit.openapi import errors
 from tiktimer.kit.state import from_state
 from tiktimer.kit.time import utc_now
 from tiktimer.media.service import receive_upload
+from tiktimer.platforms.tiktok.preflight import (
+    CreatorLookup,
+    Issue,
+    PostSettings,
+    PreflightReport,
+    creator_refusal,
+)
 from tiktimer.posts import repository
 from tiktimer.posts.dependencies import PostServiceDep
 from tiktimer.posts.schemas import PostCreate, PostRead
@@ -31,13 +38,6 @@ from tiktimer.posts.service import resolve_schedule
 from tiktimer.publishing import facts as load
 from tiktimer.publishing.budget import account_budget
 from tiktimer.publishing.components import PublishingComponents
-from tiktimer.publishing.preflight import (
-    CreatorLookup,
-    Issue,
-    PostSettings,
-    PreflightReport,
-    creator_refusal,
-)
 from tiktimer.publishing.schemas import CreatorInfoRead, PreflightReportRead
 
 router = APIRouter(tags=["tiktok publishing"], responses=errors(401, 422))

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.models import Media, PostMedia, SocialAccount
+from tiktimer.platforms.tiktok.preflight import AccountFacts, MediaFacts
 from tiktimer.publishing.budget import Budget, account_budget
-from tiktimer.publishing.preflight import AccountFacts, MediaFacts
 
 
 def account_facts(account: SocialAccount) -> AccountFacts:
@@ -20,6 +20,7 @@ def account_facts(account: SocialAccount) -> AccountFacts:
         status_reason=account.status_reason,
         scopes=tuple(s for s in account.scopes.split(",") if s),
         display_name=account.display_name,
+        platform=account.platform,
     )
 
 

@@ -3,7 +3,7 @@
 A post moves from `publishing` (or `unconfirmed`, when polling gave up; or `failed` with
 `last_error_code = 'not_confirmed'`, should the scheduler record a give-up that way) to its
 terminal state in a single `UPDATE … WHERE id = :id AND status IN ('publishing', …)`.
-Whichever of the status poll and TikTok's webhook gets there first wins; the other finds
+Whichever of the status poll and the platform's webhook gets there first wins; the other finds
 no row to update and does nothing (`apply_outcome` returns False). Later facts about a post
 that is already published (its public post id, an inbox draft the creator posted) only
 enrich it and never change its status.
@@ -36,8 +36,7 @@ from sqlalchemy.types import JSON
 
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, PostAttempt, PostStatus
-from tiktimer.platforms.tiktok.schemas import PublishStatusValue
-from tiktimer.publishing.base import OutcomeState, PublishOutcome
+from tiktimer.platforms.contract import OutcomeState, PublishOutcome
 
 #: States a poll or webhook may settle. `unconfirmed` stays open to late news.
 SETTLEABLE = (PostStatus.publishing, PostStatus.unconfirmed)
@@ -77,7 +76,7 @@ async def apply_outcome(
     now: datetime | None = None,
 ) -> bool:
     """Settle the post with `outcome`; True if this call did it, False if it was settled
-    already (or the outcome is still `processing`, which only records TikTok's status)."""
+    already (or the outcome is still `processing`, which only records the platform's status)."""
     if outcome.state is OutcomeState.processing:
         values = {"platform_status": outcome.platform_status}
         await _update(session, post_id, Post.status == PostStatus.publishing, values)
@@ -172,7 +171,7 @@ async def post_for_publish_id(session: AsyncSession, publish_id: str) -> tuple[i
 
 
 def _settleable() -> ColumnElement[bool]:
-    """`publishing`, `unconfirmed`, or a post failed only for want of TikTok's answer."""
+    """`publishing`, `unconfirmed`, or a post failed only for want of the platform's answer."""
     return or_(
         Post.status.in_([str(s) for s in SETTLEABLE]),
         and_(Post.status == PostStatus.failed, Post.last_error_code == NOT_CONFIRMED_CODE),
@@ -218,17 +217,15 @@ def _terminal_values(outcome: PublishOutcome, now: datetime) -> dict[str, Any]:
     if outcome.state is OutcomeState.failed:
         return released | {
             "status": PostStatus.failed,
-            "platform_status": outcome.platform_status or PublishStatusValue.FAILED.value,
+            "platform_status": outcome.platform_status,
             "platform_fail_reason": outcome.fail_reason,
             "last_error": outcome.message,
             "last_error_code": outcome.fail_reason,
         }
-    inbox = outcome.state is OutcomeState.in_inbox
-    default_status = PublishStatusValue.SEND_TO_USER_INBOX if inbox else "PUBLISH_COMPLETE"
     return released | {
         "status": PostStatus.published,
         "published_at": now,
-        "platform_status": outcome.platform_status or str(default_status),
+        "platform_status": outcome.platform_status,  # the platform's words (it sets them)
         "platform_post_ids": list(outcome.post_ids),
         "platform_post_id": outcome.post_ids[0] if outcome.post_ids else None,
         "platform_fail_reason": None,

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from tiktimer.platforms.tiktok.client import STATUS_POLL_BACKOFF
 
-STATUS_BUCKET = "status"
 GIVE_UP_AFTER = timedelta(minutes=30)
 
 
@@ -29,9 +28,9 @@ def should_give_up(
     return now - polling_since >= give_up_after
 
 
-def not_confirmed_message(give_up_after: timedelta = GIVE_UP_AFTER) -> str:
+def not_confirmed_message(give_up_after: timedelta, title: str) -> str:
     minutes = int(give_up_after.total_seconds() // 60)
     return (
-        f"TikTok has not confirmed this post after {minutes} minutes of checking. It may "
-        "still appear on the account; TikTimer updates it if TikTok reports back."
+        f"{title} has not confirmed this post after {minutes} minutes of checking. It may "
+        f"still appear on the account; TikTimer updates it if {title} reports back."
     )

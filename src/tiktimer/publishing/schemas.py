@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tiktimer.kit.schemas import Schema
 from tiktimer.media.verdict import MAX_PHOTOS_PER_POST
-from tiktimer.publishing.preflight import (
+from tiktimer.platforms.tiktok.preflight import (
     PHOTO_DESCRIPTION_MAX,
     PHOTO_TITLE_MAX,
     VIDEO_CAPTION_MAX,

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tiktimer.accounts.tokens import StoredAccount
 from tiktimer.db.fastread import FastQuery
 from tiktimer.models import Media, Post, PostMedia, SocialAccount
+from tiktimer.platforms.tiktok.preflight import AccountFacts, MediaFacts, PostSettings
 from tiktimer.publishing.budget import COUNTED_STATUSES, WINDOW, Budget, busiest_window
-from tiktimer.publishing.preflight import AccountFacts, MediaFacts, PostSettings
 
 _posts = Post.__table__.c
 _accounts = SocialAccount.__table__.c

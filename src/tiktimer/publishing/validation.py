@@ -1,5 +1,9 @@
 """Pre-flight for posts being created or edited, and for `POST /api/v1/tiktok/posts/validate`.
 
+The rules are the account's platform's (`Platform.prefetch` and `Platform.validate`, found
+in the registry by `social_accounts.platform`); a post without an account is judged by the
+default platform's rules, which say that it needs one.
+
 The TikTok call (creator_info) happens in `prefetch`, before the request's session touches
 the database: a request then never holds a transaction, or two pooled connections, while
 it waits for TikTok. `check` runs afterwards inside the request's session, stores the
@@ -15,19 +19,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tiktimer.accounts.service import DIRECT_POST_SCOPE
 from tiktimer.errors import Unprocessable
 from tiktimer.models import AccountStatus, Post, SocialAccount
-from tiktimer.publishing import facts as load
-from tiktimer.publishing.creator_info import CreatorInfoSource
-from tiktimer.publishing.preflight import (
+from tiktimer.platforms.contract import Platform
+from tiktimer.platforms.registry import Platforms
+from tiktimer.platforms.tiktok.creator_info import CreatorInfoSource
+from tiktimer.platforms.tiktok.preflight import (
     CreatorLookup,
     Facts,
     MediaFacts,
     PostLike,
     PreflightReport,
-    evaluate,
 )
+from tiktimer.publishing import facts as load
 
 
 class PostValidator:
@@ -44,11 +48,18 @@ class PostValidator:
         self.creators = creators
         self.caps = (daily_post_cap, pending_share_cap)
         self.photo_urls_https = photo_urls_https
+        self.platforms: Platforms | None = None  # set once the registry is built
+
+    def platform(self, name: str | None) -> Platform:
+        assert self.platforms is not None, "the validator's platforms were never set"
+        if name is None:
+            return self.platforms.get(self.platforms.names()[0])
+        return self.platforms.get(name)
 
     async def prefetch(
         self, user_id: int, account_id: int | None, *, post_id: int | None = None
     ) -> CreatorLookup | None:
-        """creator_info (cached briefly) for the account a post is, or will be, posted to."""
+        """What the account's platform needs first (TikTok: creator_info, cached briefly)."""
         async with self.sessionmaker() as session:
             if account_id is None and post_id is not None:
                 account_id = await session.scalar(
@@ -63,10 +74,10 @@ class PostValidator:
                     SocialAccount.id == account_id, SocialAccount.user_id == user_id
                 )
             )
-        usable = account is not None and account.status == AccountStatus.active
-        if not usable or account is None or DIRECT_POST_SCOPE not in account.scopes.split(","):
-            return None  # the account checks say why; creator_info would only fail
-        return await self.creators.lookup(account.id)
+        if account is None or account.status != AccountStatus.active:
+            return None  # the account checks say why; the platform's call would only fail
+        prefetched: CreatorLookup | None = await self.platform(account.platform).prefetch(account)
+        return prefetched
 
     async def report(
         self,
@@ -95,7 +106,9 @@ class PostValidator:
             ),
             photo_urls_https=self.photo_urls_https,
         )
-        return evaluate(post, facts)
+        rules = self.platform(account.platform if account else None)
+        report: PreflightReport = rules.validate(post, facts)
+        return report
 
     async def check(
         self,

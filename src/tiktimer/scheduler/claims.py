@@ -7,9 +7,9 @@ claimant is guarded by `status = 'publishing' AND claimed_by = :worker`, so a wo
 lost its lease (expired, or the user cancelled a post it had not started) changes nothing.
 
 A `publishing` post whose lease expired is claimable again. That covers a crashed worker
-and, on purpose, the wait for TikTok's verdict: after the upload a worker releases its
+and, on purpose, the wait for the platform's verdict: after the upload a worker releases its
 claim and sets `lease_expires_at` to the time of the next status check, so polling and
-crash recovery are the same path and no worker slot is held while TikTok processes.
+crash recovery are the same path and no worker slot is held while the platform processes.
 
 PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so any number of workers share the work
 without double claims. SQLite has one writer at a time: each write transaction starts
@@ -56,7 +56,7 @@ from sqlalchemy.types import JSON
 from tiktimer.kit.time import ensure_utc
 from tiktimer.models import PostAttempt, PostStatus, SocialAccount, WorkerHeartbeat
 from tiktimer.models.post import Post
-from tiktimer.publishing.base import PublishOutcome
+from tiktimer.platforms.contract import PublishOutcome
 from tiktimer.publishing.outcomes import NOT_CONFIRMED_CODE, apply_outcome, mark_unconfirmed
 
 
@@ -109,21 +109,24 @@ class Claim:
     account_status: str | None = None
     account_reason: str | None = None
     running_attempt_id: int | None = None  # the attempt a status check continues
-    post_mode: str | None = None  # direct | inbox: an inbox draft needs no creator_info
+    post_mode: str | None = None  # direct | inbox: the platform decides what that costs
+    # The registry name of the account's platform (the post's own, without an account).
+    platform: str = ""
 
-    def blocked(self) -> str | None:
-        """Why this post's account cannot publish now (None: it can)."""
+    def blocked(self, title: str) -> str | None:
+        """Why this post's account cannot publish now (None: it can); `title` names the
+        platform ("TikTok")."""
         if self.account_id is None:
-            return "The post has no connected TikTok account; connect one and retry."
+            return f"The post has no connected {title} account; connect one and retry."
         if self.account_status is None:
-            return "The post's TikTok account no longer exists; connect one and retry."
+            return f"The post's {title} account no longer exists; connect one and retry."
         if self.account_status == "reauth_required":
             return (
-                "TikTok access for this account was revoked or expired; reconnect the account "
-                f"and retry ({self.account_reason or 'reauthorization required'})."
+                f"{title} access for this account was revoked or expired; reconnect the "
+                f"account and retry ({self.account_reason or 'reauthorization required'})."
             )
         if self.account_status == "disconnected":
-            return "The post's TikTok account was disconnected; reconnect it and retry."
+            return f"The post's {title} account was disconnected; reconnect it and retry."
         return None
 
 
@@ -178,6 +181,7 @@ def _claim_columns() -> tuple[Any, ...]:
         accounts.c.status_reason.label("account_reason"),
         running.label("running_attempt_id"),
         posts.c.post_mode,
+        func.coalesce(accounts.c.platform, posts.c.platform).label("platform"),
     )
 
 
@@ -1034,6 +1038,7 @@ def _claim(row: Any, *, fresh: bool) -> Claim:
         account_reason=row.account_reason,
         running_attempt_id=row.running_attempt_id,
         post_mode=row.post_mode,
+        platform=row.platform,
     )
 
 

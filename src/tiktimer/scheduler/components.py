@@ -15,7 +15,7 @@ from tiktimer.scheduler.health import scheduler_health
 from tiktimer.scheduler.pacing import SlidingWindowPacer
 from tiktimer.scheduler.runtime import due_signal, pacer_for
 from tiktimer.scheduler.wakeup import DueSignal, Wakeup
-from tiktimer.scheduler.worker import InProcessScheduler, PublisherFactory
+from tiktimer.scheduler.worker import InProcessScheduler, PlatformsFactory
 
 
 @dataclass
@@ -37,7 +37,7 @@ class SchedulerComponents:
     def start_in_process(
         self,
         *,
-        publisher_factory: PublisherFactory,
+        platforms_factory: PlatformsFactory,
         accounts: AccountTokens,
         media_gc: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
@@ -48,7 +48,7 @@ class SchedulerComponents:
             self.settings,
             queue=self.queue,
             pacer=self.pacer,
-            publisher_factory=publisher_factory,
+            platforms_factory=platforms_factory,
             accounts=accounts,
             wakeup=self.wakeup,
             housekeeping={"media.gc": (interval, media_gc)} if media_gc else None,

@@ -11,9 +11,12 @@
                                                       claim of an "expired" lease)  └▶ unconfirmed
 
 Recovery is the same path as normal progress: a post whose lease expired is claimed again;
-with a publish id it is *checked* (polling TikTok's status), never initialised a second
-time; without one its interrupted attempt is closed and a new one starts. No database
+with a publish id it is *checked* (polling the platform's status), never initialised a
+second time; without one its interrupted attempt is closed and a new one starts. No database
 connection is held while the platform is called.
+
+Which platform: the claim's (`social_accounts.platform`), found in the registry; its rate
+buckets pace the attempt and each check.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from typing import Protocol
 from tiktimer.accounts.tokens import AccountUnusable
 from tiktimer.db.availability import database_unavailable
 from tiktimer.kit.time import utc_now
-from tiktimer.publishing.base import (
+from tiktimer.platforms.contract import (
     ErrorKind,
     OutcomeState,
-    Publisher,
+    Platform,
     PublishError,
     PublishJob,
 )
+from tiktimer.platforms.registry import UnknownPlatform
 from tiktimer.publishing.polling import not_confirmed_message
 from tiktimer.scheduler.claims import AttemptOutcome, Claim, Paced, PostQueue, Stage
 from tiktimer.scheduler.events import state_changed
@@ -45,9 +49,6 @@ log = logging.getLogger("tiktimer.scheduler")
 
 _ErrorHandler = Callable[[PublishError], Awaitable[None]]
 
-INIT_BUCKET = "init"
-CREATOR_BUCKET = "creator_info"
-STATUS_BUCKET = "status"
 PUBLISHING = "publishing"
 
 
@@ -56,23 +57,27 @@ class LeaseLost(Exception):
 
 
 class Accounts(Protocol):
-    """What the machine needs from `AccountTokens`."""
-
-    async def refresh(self, account_id: int) -> object: ...
+    """What the machine needs from `AccountTokens` (refreshing is the platform's)."""
 
     async def mark_reauth_required(self, account_id: int, reason: str) -> None: ...
+
+
+class PlatformLookup(Protocol):
+    """The registry's `Platforms`: a post's platform by name."""
+
+    def get(self, name: str) -> Platform: ...
 
 
 @dataclass(frozen=True)
 class MachineContext:
     queue: PostQueue
-    publisher: Publisher
+    platforms: PlatformLookup
     pacer: SlidingWindowPacer
     accounts: Accounts | None
     retry: RetryPolicy
     poll: PollPolicy
     worker_id: str
-    # A post whose account must wait longer than this for a TikTok call slot goes back to
+    # A post whose account must wait longer than this for a platform call slot goes back to
     # the queue with that due time, instead of holding a worker slot while it waits.
     max_pacing_wait: float = 2.0
     # Told when a post's publish id is stored: the rest (upload, verdict) may yield to
@@ -81,11 +86,30 @@ class MachineContext:
 
 
 async def run_post(context: MachineContext, claim: Claim) -> None:
-    await PostRun(context, claim).run()
+    try:
+        platform = context.platforms.get(claim.platform)
+    except UnknownPlatform as exc:
+        await _refuse(context, claim, str(exc))
+        return
+    await PostRun(context, claim, platform).run()
+
+
+async def _refuse(context: MachineContext, claim: Claim, reason: str) -> None:
+    """Not a platform this process has (e.g. `fake` outside sandbox mode): the post fails
+    once, with the reason, instead of being reclaimed forever."""
+    if await context.queue.fail(
+        claim.post_id,
+        context.worker_id,
+        claim.running_attempt_id,
+        utc_now(),
+        code="platform_unavailable",
+        message=reason,
+    ):
+        state_changed(claim.post_id, PUBLISHING, "failed", "platform_unavailable")
 
 
 class PostRun:
-    def __init__(self, context: MachineContext, claim: Claim) -> None:
+    def __init__(self, context: MachineContext, claim: Claim, platform: Platform) -> None:
         self.context = context
         self.claim = claim
         self.post_id = claim.post_id
@@ -93,8 +117,9 @@ class PostRun:
         self.attempt_number = claim.attempt_count
         self.publish_id = claim.publish_id
         self.stage = claim.stage
-        self.init_slot: Slot | None = None
-        self.creator_slot: Slot | None = None
+        self.platform = platform
+        # The slots taken with the attempt, first bucket (the init) first.
+        self.start_slots: list[Slot] = []
 
     async def run(self) -> None:
         if self.claim.publish_id is None:
@@ -106,7 +131,7 @@ class PostRun:
 
     async def _publish(self) -> None:
         claim, context = self.claim, self.context
-        block = claim.blocked()
+        block = claim.blocked(self.platform.title)
         if block is not None:
             await self._fail("account_unusable", block)
             return
@@ -117,8 +142,8 @@ class PostRun:
             )
             return
         assert claim.account_id is not None  # blocked() said so
-        # A direct post's creator_info call is paced with its init: both slots in one grant.
-        buckets = (INIT_BUCKET,) if claim.post_mode == "inbox" else (INIT_BUCKET, CREATOR_BUCKET)
+        # Every call the platform's start makes is paced with the attempt, in one grant.
+        buckets = self.platform.start_buckets(claim.post_mode)
         pace = context.pacer.transactional(claim.account_id, *buckets)
         if pace is None and not await self._pace_init():
             return
@@ -127,8 +152,8 @@ class PostRun:
             claim,
             context.worker_id,
             utc_now(),
-            interrupted=f"{previous} stopped before TikTok returned a publish id; "
-            "the attempt was started over",
+            interrupted=f"{previous} stopped before {self.platform.title} returned a publish "
+            "id; the attempt was started over",
             pace=pace,
         )
         if started is None:
@@ -144,12 +169,11 @@ class PostRun:
             )
             return
         refs = started.slot_refs or {}
-        if INIT_BUCKET in refs:
-            self.init_slot = context.pacer.slot(claim.account_id, INIT_BUCKET, refs[INIT_BUCKET])
-        if CREATOR_BUCKET in refs:
-            self.creator_slot = context.pacer.slot(
-                claim.account_id, CREATOR_BUCKET, refs[CREATOR_BUCKET]
-            )
+        self.start_slots += [
+            context.pacer.slot(claim.account_id, bucket, refs[bucket])
+            for bucket in buckets
+            if bucket in refs
+        ]
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
@@ -159,9 +183,9 @@ class PostRun:
         while True:
             try:
                 # The slots taken with the attempt; after a refresh the publisher paces anew.
-                slots = () if refreshed else (self.init_slot, self.creator_slot)
+                slots = () if refreshed else self.start_slots
                 with self.context.pacer.prepaid(*slots):
-                    await self.context.publisher.start(self._job(), self._store_publish_id)
+                    await self.platform.start(self._job(), self._store_publish_id)
             except LeaseLost:
                 raise
             except PublishError as error:
@@ -275,15 +299,13 @@ class PostRun:
         self.attempt_id = claim.running_attempt_id
         now = utc_now()
         waited = (now - (claim.stage_at or now)).total_seconds()
-        slot: Slot | None = None
-        if claim.account_id is not None:
-            wait, slot = await context.pacer.reserve(claim.account_id, STATUS_BUCKET)
-            if wait > 0:
-                await self._check_later(waited, delay=wait)
-                return
+        wait, slot = await self._status_slot()
+        if wait > 0:
+            await self._check_later(waited, delay=wait)
+            return
         try:
             with context.pacer.prepaid(slot):
-                outcome = await context.publisher.check(self._job(), self.publish_id)
+                outcome = await self.platform.check(self._job(), self.publish_id)
         except LeaseLost:
             raise
         except PublishError as error:
@@ -313,6 +335,13 @@ class PostRun:
             )
         else:
             log.info("scheduler.settled_elsewhere post_id=%d (webhook first)", self.post_id)
+
+    async def _status_slot(self) -> tuple[float, Slot | None]:
+        """A slot of the platform's status bucket for one check, or how long to wait."""
+        bucket, account_id = self.platform.status_bucket, self.claim.account_id
+        if account_id is None or bucket is None:
+            return 0.0, None
+        return await self.context.pacer.reserve(account_id, bucket)
 
     async def _check_failed(self, error: PublishError, waited: float) -> None:
         match error.kind:
@@ -350,7 +379,7 @@ class PostRun:
 
     async def _give_up(self) -> None:
         timeout = timedelta(seconds=self.context.poll.timeout_seconds)
-        message = not_confirmed_message(timeout)
+        message = not_confirmed_message(timeout, self.platform.title)
         if await self.context.queue.give_up_waiting(
             self.post_id, self.context.worker_id, self.attempt_id, message, utc_now()
         ):
@@ -367,17 +396,17 @@ class PostRun:
         account needs its owner, `on_transient` for a refresh that failed for now.
         """
         account_id = self.claim.account_id
-        accounts = self.context.accounts
-        if accounts is None or account_id is None:
+        title = self.platform.title
+        if self.context.accounts is None or account_id is None:
             await self._reauthorize(
-                PublishError(ErrorKind.reauthorize, "The TikTok access token was refused.")
+                PublishError(ErrorKind.reauthorize, f"The {title} access token was refused.")
             )
             return False
         try:
-            await accounts.refresh(account_id)
+            await self.platform.refresh(account_id)
         except AccountUnusable as exc:
             await self._fail(
-                "account_unusable", f"The TikTok account must be reconnected: {exc.reason}."
+                "account_unusable", f"The {title} account must be reconnected: {exc.reason}."
             )
             return False
         except Exception as exc:
@@ -390,7 +419,7 @@ class PostRun:
             await on_transient(
                 PublishError(
                     ErrorKind.retry,
-                    "Refreshing the TikTok access token failed; trying again later.",
+                    f"Refreshing the {title} access token failed; trying again later.",
                     code="token_refresh_failed",
                 )
             )
@@ -409,12 +438,17 @@ class PostRun:
     # -- pacing --------------------------------------------------------------------------
 
     async def _pace_init(self) -> bool:
-        """Take an init slot for the account, or hand the post back until one frees up."""
+        """Take the first start bucket's slot (the init) for the account, or hand the post
+        back until one frees up."""
         account_id = self.claim.account_id
         assert account_id is not None
+        buckets = self.platform.start_buckets(self.claim.post_mode)
+        if not buckets:
+            return True
         for _ in range(3):
-            wait, self.init_slot = await self.context.pacer.reserve(account_id, INIT_BUCKET)
+            wait, slot = await self.context.pacer.reserve(account_id, buckets[0])
             if wait <= 0:
+                self.start_slots = [slot] if slot is not None else []
                 return True
             if wait > self.context.max_pacing_wait:
                 break
@@ -452,6 +486,7 @@ class PostRun:
             attempt_id=self.attempt_id or 0,
             user_id=self.claim.user_id,
             account_id=self.claim.account_id,
+            platform=self.claim.platform,
         )
 
     def _moved(self, stage: Stage, reason: str, **extra: object) -> None:

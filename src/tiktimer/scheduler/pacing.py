@@ -83,7 +83,7 @@ class RateLimits:
 
 
 class SlidingWindowPacer(ABC):
-    """`Pacer` (tiktimer.publishing.base) over a shared sliding window."""
+    """`Pacer` (tiktimer.platforms.contract) over a shared sliding window."""
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits

@@ -7,15 +7,15 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.config import Settings
-from tiktimer.publishing.base import Publisher
+from tiktimer.platforms import registry
 from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions, new_worker_id
-from tiktimer.scheduler.machine import Accounts, MachineContext
+from tiktimer.scheduler.machine import Accounts, MachineContext, PlatformLookup
 from tiktimer.scheduler.pacing import RateLimits, SlidingWindowPacer, build_pacer
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import DueSignal, PgListener, Wakeup
 
-# TikTok's windows are one sliding minute (reference §7); ours are a little longer.
+# The platforms' windows are one sliding minute (TikTok: reference §7); ours are longer.
 PLATFORM_WINDOW_SECONDS = 60.0
 
 
@@ -24,11 +24,7 @@ def rate_limits(settings: Settings) -> RateLimits:
     return RateLimits(
         window_seconds=settings.rate_limit_window_seconds,
         restamp_after=max(0.0, margin / 2),
-        per_bucket={
-            "init": settings.rate_limit_init,
-            "status": settings.rate_limit_status,
-            "creator_info": settings.rate_limit_creator_info,
-        },
+        per_bucket=registry.rate_buckets(settings),
     )
 
 
@@ -57,7 +53,7 @@ def build_dispatcher(
     settings: Settings,
     *,
     queue: PostQueue,
-    publisher: Publisher,
+    platforms: PlatformLookup,
     pacer: SlidingWindowPacer,
     accounts: Accounts | None,
     wakeup: Wakeup,
@@ -66,7 +62,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     context = MachineContext(
         queue=queue,
-        publisher=publisher,
+        platforms=platforms,
         pacer=pacer,
         accounts=accounts,
         retry=RetryPolicy(

@@ -20,19 +20,20 @@ from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_data
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.media.components import build_media
+from tiktimer.platforms.contract import Pacer
 from tiktimer.platforms.tiktok.connection import build_tiktok
 from tiktimer.platforms.tiktok.sandbox import start_sandbox
-from tiktimer.publishing.base import Pacer, Publisher
 from tiktimer.publishing.components import build_publishing
 from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.dispatcher import Dispatcher
+from tiktimer.scheduler.machine import PlatformLookup
 from tiktimer.scheduler.pacing import SlidingWindowPacer
 from tiktimer.scheduler.runtime import build_dispatcher, listener_for, pacer_for
 from tiktimer.scheduler.wakeup import PgListener, Wakeup
 
 log = logging.getLogger("tiktimer.scheduler")
 
-PublisherFactory = Callable[[Pacer], Publisher]
+PlatformsFactory = Callable[[Pacer], PlatformLookup]
 
 
 async def run_worker(settings: Settings, concurrency: int | None = None) -> None:
@@ -79,7 +80,7 @@ async def _work(settings: Settings, concurrency: int | None, stop_requested: asy
     dispatcher = build_dispatcher(
         settings,
         queue=queue,
-        publisher=publishing.publisher(pacer),
+        platforms=publishing.platforms(pacer),
         pacer=pacer,
         accounts=tokens,
         wakeup=wakeup,
@@ -156,7 +157,7 @@ class InProcessScheduler:
         *,
         queue: PostQueue,
         pacer: SlidingWindowPacer,
-        publisher_factory: PublisherFactory,
+        platforms_factory: PlatformsFactory,
         accounts: AccountTokens,
         wakeup: Wakeup,
         housekeeping: dict[str, tuple[float, Callable[[], Awaitable[object]]]] | None = None,
@@ -164,7 +165,7 @@ class InProcessScheduler:
         dispatcher = build_dispatcher(
             settings,
             queue=queue,
-            publisher=publisher_factory(pacer),
+            platforms=platforms_factory(pacer),
             pacer=pacer,
             accounts=accounts,
             wakeup=wakeup,

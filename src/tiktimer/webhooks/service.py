@@ -24,10 +24,11 @@ from tiktimer.audit import events as audit
 from tiktimer.audit.events import Event
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount, WebhookEvent
+from tiktimer.platforms.contract import OutcomeState, PublishOutcome
+from tiktimer.platforms.tiktok import fail_reasons
+from tiktimer.platforms.tiktok.outcome import failed_outcome
 from tiktimer.platforms.tiktok.schemas import PublishStatusValue
-from tiktimer.publishing import fail_reasons, outcomes
-from tiktimer.publishing.base import OutcomeState, PublishOutcome
-from tiktimer.publishing.status import failed_outcome
+from tiktimer.publishing import outcomes
 from tiktimer.webhooks.events import Delivery
 
 log = logging.getLogger("tiktimer.webhooks")

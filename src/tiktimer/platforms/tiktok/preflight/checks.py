@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from tiktimer.accounts.service import DIRECT_POST_SCOPE, UPLOAD_SCOPE
 from tiktimer.media.verdict import MAX_PHOTOS_PER_POST, PHOTO_FORMATS
-from tiktimer.platforms.tiktok.schemas import CreatorInfo, utf16_length
-from tiktimer.publishing.preflight.inputs import CreatorLookup, Facts, MediaFacts, PostLike
-from tiktimer.publishing.preflight.report import (
+from tiktimer.platforms.preflight_report import (
     ACCOUNT_REQUIRED,
     MEDIA_REQUIRED,
     PHOTO_DESCRIPTION_MAX,
@@ -17,6 +15,8 @@ from tiktimer.publishing.preflight.report import (
     Issue,
     PreflightReport,
 )
+from tiktimer.platforms.tiktok.preflight.inputs import CreatorLookup, Facts, MediaFacts, PostLike
+from tiktimer.platforms.tiktok.schemas import CreatorInfo, utf16_length
 
 
 def evaluate(post: PostLike, facts: Facts) -> PreflightReport:

@@ -10,9 +10,9 @@ FAILED + auth_removed                    → failed (the publisher also flags th
 
 from __future__ import annotations
 
+from tiktimer.platforms.contract import ErrorKind, OutcomeState, PublishError, PublishOutcome
+from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.schemas import PublishStatus, PublishStatusValue
-from tiktimer.publishing import fail_reasons
-from tiktimer.publishing.base import ErrorKind, OutcomeState, PublishError, PublishOutcome
 
 
 def post_ids(ids: tuple[int, ...] | list[int]) -> list[str]:

@@ -113,6 +113,7 @@ class AccountFacts:
     status_reason: str | None
     scopes: tuple[str, ...]
     display_name: str | None = None
+    platform: str | None = None  # the registry name (social_accounts.platform)
 
 
 @dataclass(frozen=True, slots=True)

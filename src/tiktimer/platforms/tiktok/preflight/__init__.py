@@ -11,16 +11,7 @@ Two errors only say the post is incomplete, not wrong: `media_required` and
 time, so those two never block saving; they still block publishing.
 """
 
-from tiktimer.publishing.preflight.checks import creator_refusal, evaluate
-from tiktimer.publishing.preflight.inputs import (
-    AccountFacts,
-    CreatorLookup,
-    Facts,
-    MediaFacts,
-    PostLike,
-    PostSettings,
-)
-from tiktimer.publishing.preflight.report import (
+from tiktimer.platforms.preflight_report import (
     ACCOUNT_REQUIRED,
     INCOMPLETE,
     MEDIA_REQUIRED,
@@ -29,6 +20,15 @@ from tiktimer.publishing.preflight.report import (
     VIDEO_CAPTION_MAX,
     Issue,
     PreflightReport,
+)
+from tiktimer.platforms.tiktok.preflight.checks import creator_refusal, evaluate
+from tiktimer.platforms.tiktok.preflight.inputs import (
+    AccountFacts,
+    CreatorLookup,
+    Facts,
+    MediaFacts,
+    PostLike,
+    PostSettings,
 )
 
 __all__ = [

@@ -21,14 +21,36 @@ from tiktimer.accounts.tokens import AccessToken, AccountTokens, AccountUnusable
 from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
+from tiktimer.platforms.contract import (
+    ErrorKind,
+    OutcomeState,
+    Pacer,
+    PublishError,
+    PublishIdSink,
+    PublishJob,
+    PublishOutcome,
+)
+from tiktimer.platforms.tiktok import fail_reasons
+from tiktimer.platforms.tiktok.buckets import CREATOR_INFO_BUCKET, INIT_BUCKET, STATUS_BUCKET
 from tiktimer.platforms.tiktok.chunks import plan_chunks
 from tiktimer.platforms.tiktok.client import UPLOAD_CONTENT_TYPES, TikTokClient
+from tiktimer.platforms.tiktok.creator_info import CreatorInfoSource, refusal
 from tiktimer.platforms.tiktok.errors import (
     TikTokError,
     TikTokRejected,
     TikTokRetryableError,
     TikTokUploadSourceError,
 )
+from tiktimer.platforms.tiktok.outcome import outcome_of
+from tiktimer.platforms.tiktok.preflight import (
+    CreatorLookup,
+    Facts,
+    MediaFacts,
+    PostSettings,
+    PreflightReport,
+    evaluate,
+)
+from tiktimer.platforms.tiktok.publish_errors import publish_error
 from tiktimer.platforms.tiktok.schemas import (
     FileUploadSource,
     PhotoDraftInfo,
@@ -41,35 +63,11 @@ from tiktimer.platforms.tiktok.schemas import (
     VideoPostInfo,
 )
 from tiktimer.publishing import facts as load
-from tiktimer.publishing import fail_reasons
-from tiktimer.publishing.base import (
-    ErrorKind,
-    OutcomeState,
-    Pacer,
-    PublishError,
-    PublishIdSink,
-    PublishJob,
-    PublishOutcome,
-)
-from tiktimer.publishing.creator_info import CREATOR_INFO_BUCKET, CreatorInfoSource, refusal
-from tiktimer.publishing.errors import publish_error
-from tiktimer.publishing.polling import STATUS_BUCKET
-from tiktimer.publishing.preflight import (
-    CreatorLookup,
-    Facts,
-    MediaFacts,
-    PostSettings,
-    PreflightReport,
-    evaluate,
-)
 from tiktimer.publishing.public_media import MediaUrlSigner
 from tiktimer.publishing.snapshot import Snapshot, read_snapshot
-from tiktimer.publishing.status import outcome_of
 from tiktimer.storage import Storage, StorageError
 
 log = logging.getLogger("tiktimer.publishing")
-
-INIT_BUCKET = "init"
 
 _Init = Callable[[str], Awaitable[PublishInit]]
 """An init call waiting for its access token."""

@@ -1,4 +1,4 @@
-"""The contract between the durable scheduler and a platform publisher.
+"""The contract between the durable scheduler and a platform (TikTok, `fake`, …).
 
 The scheduler owns *when* and *how often*: claiming due posts, leases, attempts, retries,
 polling cadence and the post's status. A publisher owns *how*: one platform's calls. It
@@ -19,7 +19,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+from tiktimer.platforms.preflight_report import PreflightReport
 
 
 class ErrorKind(enum.StrEnum):
@@ -82,6 +84,7 @@ class PublishJob:
     attempt_id: int
     user_id: int
     account_id: int | None
+    platform: str  # the registry name of the account's platform ("tiktok")
 
 
 PublishIdSink = Callable[[str, str | None], Awaitable[None]]
@@ -107,4 +110,53 @@ class Pacer(Protocol):
 
     async def acquire(self, account_id: int, bucket: str) -> None:
         """Wait until a call in `bucket` (e.g. "init", "status", "creator_info") may go."""
+        ...
+
+
+class Platform(Publisher, Protocol):
+    """One platform behind the registry (`tiktimer.platforms.registry`).
+
+    The scheduler knows nothing of a platform but this: its name and the words it uses for
+    itself, which rate buckets a call takes (pacing is per account and bucket; bucket names
+    are unique across platforms), the two publishing steps, and how to refresh an account's
+    access. Connecting an account and pre-flight checks are platform-specific flows behind
+    `connect` and `validate`.
+    """
+
+    name: str  # the registry key, stored in social_accounts.platform
+    title: str  # how users read it: "TikTok"
+
+    def rate_buckets(self) -> dict[str, int]:
+        """Each bucket this platform paces, with its calls per window."""
+        ...
+
+    def start_buckets(self, post_mode: str | None) -> tuple[str, ...]:
+        """The buckets a new attempt takes in one grant, before `start` (init first)."""
+        ...
+
+    @property
+    def status_bucket(self) -> str | None:
+        """The bucket of one `check` (None: checks are not paced)."""
+        ...
+
+    async def connect(self, user_id: int, **details: Any) -> Any:
+        """Begin (or, for a platform with no consent step, complete) linking an account."""
+        ...
+
+    async def refresh(self, account_id: int) -> object:
+        """Renew the account's access after the platform refused its token."""
+        ...
+
+    async def prefetch(self, account: Any) -> Any:
+        """What pre-flight asks the platform first about an active account (a `SocialAccount`
+        row; TikTok: creator_info), before the request opens a transaction; None when the
+        platform needs nothing. Passed to `validate` as the facts' `creator`."""
+        ...
+
+    def validate(self, post: Any, facts: Any) -> PreflightReport:
+        """Pre-flight: every reason the platform would refuse `post`, given `facts`."""
+        ...
+
+    def describe_failure(self, fail_reason: str | None) -> str:
+        """The platform's fail reason in words the user understands."""
         ...

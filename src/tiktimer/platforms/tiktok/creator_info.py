@@ -13,19 +13,18 @@ import time
 from collections.abc import Callable
 
 from tiktimer.accounts.tokens import AccountTokens, AccountUnusable
+from tiktimer.platforms.contract import Pacer
+from tiktimer.platforms.tiktok.buckets import CREATOR_INFO_BUCKET
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.errors import (
     TikTokError,
     TikTokRejected,
     TikTokTokenExpired,
 )
+from tiktimer.platforms.tiktok.preflight import CreatorLookup
 from tiktimer.platforms.tiktok.schemas import CreatorInfo
-from tiktimer.publishing.base import Pacer
-from tiktimer.publishing.preflight import CreatorLookup
 
 log = logging.getLogger("tiktimer.publishing")
-
-CREATOR_INFO_BUCKET = "creator_info"
 
 
 class WindowFull(Exception):

@@ -10,6 +10,7 @@ TikTokRejected (invalid_param(s), caps…)  → fail
 from __future__ import annotations
 
 from tiktimer.accounts.tokens import AccountUnusable
+from tiktimer.platforms.contract import ErrorKind, PublishError
 from tiktimer.platforms.tiktok.errors import (
     TikTokError,
     TikTokReauthorizeRequired,
@@ -18,7 +19,6 @@ from tiktimer.platforms.tiktok.errors import (
     TikTokRetryableError,
     TikTokTokenExpired,
 )
-from tiktimer.publishing.base import ErrorKind, PublishError
 
 _FIELD = "TikTok refused a setting of the post"
 # What the creator reads in `last_error`, per TikTok error code (reference §6.2).

@@ -1,0 +1,105 @@
+"""Every platform TikTimer can publish to, by the name stored in `social_accounts.platform`.
+
+Adding a platform is one subpackage with a `plugin` module (`spec = PlatformSpec(…)`) plus
+one line below. A platform marked `sandbox_only` exists only in sandbox mode (no TikTok
+credentials), for tests and benchmarks; a production process never imports it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tiktimer.config import Settings
+from tiktimer.errors import Unprocessable
+from tiktimer.platforms.contract import Pacer, Platform
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from tiktimer.accounts.tokens import AccountTokens
+    from tiktimer.publishing.components import PublishingComponents
+    from tiktimer.storage import Storage
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    module: str  # a module with `spec: PlatformSpec`
+    sandbox_only: bool = False
+
+
+REGISTERED: Mapping[str, Registration] = {
+    "tiktok": Registration("tiktimer.platforms.tiktok.plugin"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformParts:
+    """What a platform may be built from: this process's shared services."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    tokens: AccountTokens
+    storage: Storage
+    pacer: Pacer
+    publishing: PublishingComponents  # TikTok's client, creator_info, media URLs
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    name: str
+    rate_buckets: Callable[[Settings], dict[str, int]]  # known before the pacer exists
+    build: Callable[[PlatformParts], Platform]
+
+
+class UnknownPlatform(Unprocessable):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"TikTimer cannot publish to the platform {name!r}.")
+        self.name = name
+
+
+def available(settings: Settings) -> dict[str, PlatformSpec]:
+    """The platforms this process may use, in registry order."""
+    specs: dict[str, PlatformSpec] = {}
+    for name, registration in REGISTERED.items():
+        if registration.sandbox_only and not settings.sandbox_enabled:
+            continue
+        spec: PlatformSpec = importlib.import_module(registration.module).spec
+        if spec.name != name:
+            raise ValueError(f"{registration.module} registers {spec.name!r}, not {name!r}")
+        specs[name] = spec
+    return specs
+
+
+def rate_buckets(settings: Settings) -> dict[str, int]:
+    """Every available platform's buckets (bucket names must not collide)."""
+    buckets: dict[str, int] = {}
+    for spec in available(settings).values():
+        own = spec.rate_buckets(settings)
+        if taken := buckets.keys() & own.keys():
+            raise ValueError(f"platform {spec.name!r} reuses rate buckets {sorted(taken)}")
+        buckets |= own
+    return buckets
+
+
+class Platforms:
+    """The platforms of one process, built once; the scheduler asks it by name."""
+
+    def __init__(self, platforms: Mapping[str, Platform]) -> None:
+        self._platforms = dict(platforms)
+
+    @classmethod
+    def build(cls, parts: PlatformParts) -> Platforms:
+        specs = available(parts.settings)
+        return cls({name: spec.build(parts) for name, spec in specs.items()})
+
+    def get(self, name: str) -> Platform:
+        platform = self._platforms.get(name)
+        if platform is None:
+            raise UnknownPlatform(name)
+        return platform
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._platforms)
