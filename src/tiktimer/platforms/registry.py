@@ -32,6 +32,7 @@ class Registration:
 
 REGISTERED: Mapping[str, Registration] = {
     "tiktok": Registration("tiktimer.platforms.tiktok.plugin"),
+    "fake": Registration("tiktimer.platforms.fake.plugin", sandbox_only=True),
 }
 
 
