@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check bench clean
+.PHONY: run test test-fast lint check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(VENV)/.installed
 ## Install and run the whole test suite (SQLite and the local PostgreSQL).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The fast set: everything but the tests marked slow (real processes, contract runs).
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 ## Static checks that CI runs.
 check: $(VENV)/.installed

@@ -1,8 +1,8 @@
 """The OpenAPI document's error answers follow one rule set (schemathesis checks the rest live).
 
 Every error answer is documented with the error model (`kit.openapi`); an operation that
-needs a bearer token documents 401, one that takes input documents 422, one that takes a body the body guard's 408 and 413;
-a 204 has no body.
+needs a bearer token documents 401, one that takes input documents 422, one that takes a
+body the body guard's 408 and 413; a 204 has no body.
 """
 
 from __future__ import annotations

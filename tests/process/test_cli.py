@@ -6,8 +6,11 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.fixtures.server import run_tiktimer, running_server
+
+pytestmark = pytest.mark.slow  # real `tiktimer` processes
 
 
 def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.fixtures.server import clean_env, free_port, run_tiktimer, running_server
+
+pytestmark = pytest.mark.slow  # real `tiktimer` processes
 
 SECRETS = {
     "code": "OAUTHCODE-5f1e2d",

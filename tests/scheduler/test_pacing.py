@@ -195,6 +195,7 @@ async def taken_ref(pacer: RedisPacer, account_id: int) -> str:
     return slot.ref
 
 
+@pytest.mark.slow
 async def test_many_posts_for_one_account_all_go_out_paced(
     world: World, workers: Workers, app: FastAPI
 ) -> None:

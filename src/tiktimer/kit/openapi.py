@@ -88,9 +88,7 @@ def document_on_bodies(app: FastAPI, status: int) -> None:
         schema = build()
         entry = {
             "description": _DESCRIPTIONS[status],
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
         }
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
