@@ -3,7 +3,8 @@
 The lease replaces the file lock of a single machine. Its holder renews it every third of
 `LEASE`; if the holder dies, the upload is free again once the lease runs out. A holder
 that cannot renew (the database away, the process stalled) stops taking bytes a third of
-a lease before anyone else could take the upload, so two writers never overlap.
+a lease before anyone else could take the upload, so two writers never overlap (given
+machine clocks that agree within those ten seconds, as NTP keeps them).
 """
 
 from __future__ import annotations

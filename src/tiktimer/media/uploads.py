@@ -54,7 +54,7 @@ from tiktimer.media.errors import OffsetConflict, UploadInterrupted
 from tiktimer.media.multipart import ReceivedFile, clean_filename
 from tiktimer.media.upload_bytes import ChunkWriter, State, upload_bytes_for
 from tiktimer.media.upload_claims import LEASE, Claim, claimed
-from tiktimer.storage import ObjectNotFound, Storage
+from tiktimer.storage import ObjectNotFound, Storage, StorageError
 
 log = logging.getLogger("tiktimer.media")
 
@@ -218,7 +218,10 @@ class UploadSessions:
             if len(batch) < _SWEEP_BATCH or not removed:
                 break  # the last page, or the rest is held by requests right now
         cutoff = now - self.ttl
-        await self.bytes.sweep(cutoff, self._known)
+        try:
+            await self.bytes.sweep(cutoff, self._known)
+        except StorageError:  # leftovers only cost space; the next run tries again
+            log.warning("media.resumable.sweep_failed", exc_info=True)
         await to_thread.run_sync(_remove_older, self.incoming_dir, cutoff)
         return expired
 
