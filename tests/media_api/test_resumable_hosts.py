@@ -23,7 +23,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from tests.fixtures.app import TEST_BASE_URL, make_settings
 from tests.fixtures.databases import DatabaseUnderTest
@@ -240,3 +240,21 @@ async def _held_by_a_dead_request(app: FastAPI, upload_id: str, lease_left: time
     if part.exists():  # local storage: bytes written after the last recorded offset
         with part.open("ab") as f:
             f.write(b"never recorded")
+
+
+async def test_gc_removes_the_bytes_of_an_upload_whose_row_is_gone(
+    hosts: Hosts, host_apps: tuple[FastAPI, FastAPI], big_video: bytes
+) -> None:
+    a, _ = hosts
+    headers = await user_headers(a, "alice")
+    upload_id = await start(a, headers, len(big_video))
+    chunk = big_video[: 9 * MiB]  # on S3: a multipart upload with one part, and a tail
+    assert (await send(a, headers, upload_id, 0, chunk)).status_code == 204
+    async with host_apps[0].state.engine.begin() as connection:  # a crash lost the row
+        await connection.execute(delete(ResumableUpload).where(ResumableUpload.id == upload_id))
+    assert not nothing_pending(host_apps)
+
+    uploads = host_apps[1].state.upload_sessions
+    await uploads.sweep(utc_now() + 2 * uploads.ttl)  # the leftovers are old by then
+
+    assert nothing_pending(host_apps)

@@ -159,6 +159,7 @@ class _S3Writer:
         self.buffer = bytearray()
         self._owner = owner
         self._upload_id = upload_id
+        self._original = state
         self._state: dict[str, Any] = {**state, "parts": list(state["parts"])}
         self._created: str | None = None  # a multipart upload this request started
         self._new_tail: str | None = None
@@ -172,6 +173,8 @@ class _S3Writer:
             del self.buffer[:part_size]
 
     async def finish(self) -> State:
+        if self.size == 0:  # nothing new: the old tail still holds the same bytes
+            return self._original
         tail = None
         if self.buffer:
             tail = self._owner.key(self._upload_id, f"tail-{uuid.uuid4().hex}")
