@@ -20,8 +20,14 @@ fsyncs before it answers), and the floor of a single-threaded user-space receive
 SHA-256 and write in 1 MiB blocks, then fsync.
 Every run starts after `sync`, so earlier writeback is not billed to it; medians are shown.
 
+With `--s3` the server stores media in S3 (moto on loopback, in this process): resumable
+chunks then go into an S3 multipart upload as they arrive, and `complete` reads the file
+back to probe it, so the peak RSS growth shows what a chunk costs in memory. `--chunk-mib`
+sets the resumable chunk size (below 8 MiB, each chunk carries a tail to the next).
+
     python bench/upload.py                      # 1 GiB, 3 runs each
     python bench/upload.py --size-mib 256 --repeat 5 --random --pin
+    python bench/upload.py --size-mib 256 --s3 --chunk-mib 5
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ from tests.fixtures.server import clean_env, free_port, tiktimer_command  # noqa
 MiB = 1024 * 1024
 PASSWORD = "correct horse battery"
 FPS = 30
-CHUNK = 64 * MiB
+#: Resumable chunk size, set from `--chunk-mib`.
+CHUNK = {"bytes": 64 * MiB}
 #: CPU pinning commands (empty: none), set from `--pin`.
 PIN: dict[str, list[str]] = {"server": [], "client": []}
 
@@ -112,6 +119,29 @@ def server(workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
         log.close()
 
 
+@contextmanager
+def s3_storage(env: dict[str, str], enabled: bool) -> Iterator[None]:
+    """With `enabled`, a moto S3 server on loopback and a bucket; `env` points the server there."""
+    if not enabled:
+        yield
+        return
+    from moto.server import ThreadedMotoServer
+
+    aws = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "NO_PROXY": "127.0.0.1"}
+    os.environ.update(aws)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    httpx.put(f"{endpoint}/bench").raise_for_status()  # create the bucket
+    env.update(aws, TIKTIMER_STORAGE="s3", TIKTIMER_S3_BUCKET="bench")
+    env.update(TIKTIMER_S3_ENDPOINT_URL=endpoint, TIKTIMER_S3_REGION="us-east-1")
+    try:
+        yield
+    finally:
+        moto.stop()
+
+
 def memory_kib(pid: int) -> dict[str, int]:
     status = Path(f"/proc/{pid}/status").read_text()
     return {k: int(v) for k, v in re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", status, re.M)}
@@ -158,12 +188,13 @@ def resumable_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, 
         created = client.post("/api/v1/media/uploads", headers={"Upload-Length": str(size)})
         upload_id = created.json()["upload_id"]
         with path.open("rb") as f:
-            for offset in range(0, size, CHUNK):
-                body = _chunk(f, min(CHUNK, size - offset))
+            chunk = CHUNK["bytes"]
+            for offset in range(0, size, chunk):
+                body = _chunk(f, min(chunk, size - offset))
                 headers = {
                     "Content-Type": "application/offset+octet-stream",
                     "Upload-Offset": str(offset),
-                    "Content-Length": str(min(CHUNK, size - offset)),
+                    "Content-Length": str(min(chunk, size - offset)),
                 }
                 response = client.patch(
                     f"/api/v1/media/uploads/{upload_id}", content=body, headers=headers
@@ -240,7 +271,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median)")
     parser.add_argument("--pin", action="store_true", help="server on core 0, client on 1")
     parser.add_argument("--random", action="store_true", help="also upload random bytes (422)")
+    parser.add_argument("--s3", action="store_true", help="media in S3 (moto on loopback)")
+    parser.add_argument("--chunk-mib", type=int, default=64, help="resumable chunk size")
     args = parser.parse_args()
+    CHUNK["bytes"] = args.chunk_mib * MiB
     if args.pin:
         PIN.update(server=["taskset", "-c", "0"], client=["taskset", "-c", "1"])
     size = args.size_mib * MiB
@@ -257,7 +291,7 @@ def main() -> None:
             TIKTIMER_LOG_LEVEL="WARNING",
         )
         runs: dict[str, list[dict[str, Any]]] = {}
-        with server(workdir, env) as (base, pid):
+        with s3_storage(env, args.s3), server(workdir, env) as (base, pid):
             auth = login(base)
             warm = workdir / "warm.mp4"
             make_video(warm, MiB)
@@ -283,7 +317,7 @@ def main() -> None:
 def _scenarios(video: Path, noise: Path, random: bool) -> list[tuple[str, Any, Path]]:
     scenarios = [
         ("POST /api/v1/media (curl -F)", curl_upload, video),
-        ("resumable: 64 MiB PATCHes + complete (httpx)", resumable_upload, video),
+        (f"resumable: {CHUNK['bytes'] // MiB} MiB PATCHes + complete", resumable_upload, video),
     ]
     if random:
         scenarios.append(("random bytes, ends in 422 (curl -F)", curl_upload, noise))

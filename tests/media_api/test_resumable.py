@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import Stored, call_asgi, upload
 from tests.media_factory import MediaSamples
 from tiktimer.kit.time import utc_now
 from tiktimer.media.uploads import UploadSessions
+from tiktimer.models import ResumableUpload
 
 UPLOADS = "/api/v1/media/uploads"
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -48,6 +49,17 @@ async def send(
         content=data,
         headers={**headers, **TUS, **CHUNK, "Upload-Offset": str(offset)},
     )
+
+
+async def expire(app: FastAPI, upload_id: str) -> None:
+    """Make the upload look idle for longer than its time to live."""
+    statement = (
+        update(ResumableUpload)
+        .where(ResumableUpload.id == upload_id)
+        .values(expires_at=utc_now() - timedelta(minutes=1))
+    )
+    async with app.state.engine.begin() as connection:
+        await connection.execute(statement)
 
 
 async def offset_of(client: httpx.AsyncClient, headers: dict[str, str], upload_id: str) -> int:
@@ -257,9 +269,7 @@ async def test_an_idle_upload_expires(
     headers = await user_headers(client, "alice")
     upload_id = (await start(client, headers, 10))["upload_id"]
     await send(client, headers, upload_id, 0, b"12345")
-    part = app.state.upload_sessions.sessions_dir / f"{upload_id}.part"
-    idle = app.state.upload_sessions.ttl.total_seconds() + 60
-    os.utime(part, (time.time() - idle, time.time() - idle))  # last chunk a day ago
+    await expire(app, upload_id)  # last chunk a day ago
 
     response = await send(client, headers, upload_id, 5, b"67890")
 
@@ -275,10 +285,19 @@ async def test_the_hash_is_recomputed_when_another_process_took_the_chunks(
     upload_id = (await start(client, headers, len(data)))["upload_id"]
     await send(client, headers, upload_id, 0, data)
     ours: UploadSessions = app.state.upload_sessions
-    other_process = UploadSessions(ours.directory, max_bytes=ours.max_bytes, ttl=ours.ttl)
+    other_process = UploadSessions(
+        ours.directory,
+        engine=ours.engine,
+        storage=app.state.storage,
+        max_bytes=ours.max_bytes,
+        ttl=ours.ttl,
+    )
     user_id = (await client.get("/users/me", headers=headers)).json()["id"]
 
-    async with other_process.completed(user_id, upload_id, utc_now()) as received:
+    async with (
+        app.state.sessionmaker() as session,
+        other_process.completed(user_id, upload_id, utc_now(), session) as received,
+    ):
         assert received.sha256 == hashlib.sha256(data).hexdigest()
         assert received.size == len(data)
 

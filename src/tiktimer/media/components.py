@@ -37,11 +37,12 @@ class MediaComponents:
         await self.storage.aclose()
 
 
-def build_media(settings: Settings, read_engine: AsyncEngine | None = None) -> MediaComponents:
+def build_media(settings: Settings, read_engine: AsyncEngine) -> MediaComponents:
     """Storage, upload area and media service; creates the local directories (blocking).
 
     `read_engine` (autocommit) lets uploads look up duplicates without holding a transaction
-    open while they probe and store; processes that do not take uploads may omit it.
+    open while they probe and store, and holds the resumable uploads' rows (each statement
+    atomic on its own).
     """
     storage = build_storage(
         settings.storage,
@@ -53,6 +54,8 @@ def build_media(settings: Settings, read_engine: AsyncEngine | None = None) -> M
     )
     uploads = UploadSessions(
         settings.upload_dir,
+        engine=read_engine,
+        storage=storage,
         max_bytes=settings.max_upload_bytes,
         ttl=timedelta(hours=settings.upload_expire_hours),
     )

@@ -191,6 +191,6 @@ async def complete_upload(
     media: MediaServiceDep,
 ) -> Response:
     """Turn the finished upload into media, as `POST /api/v1/media` does; incomplete → 409."""
-    async with uploads.completed(user.id, upload_id, utc_now()) as received:
+    async with uploads.completed(user.id, upload_id, utc_now(), session) as received:
         media_id, created = await media.ingest(session, user.id, received)
     return media_response(await media.read(session, user.id, media_id), created)

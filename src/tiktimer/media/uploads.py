@@ -14,12 +14,13 @@ Any tus client can do the byte transfer (extensions: creation, expiration, termi
 `complete` then turns the bytes into media. A PATCH cut off mid-body keeps what arrived,
 so the client asks HEAD for the offset and goes on from there.
 
-State lives beside the bytes in `<upload dir>/sessions`: `<id>.part` holds the bytes (its
-size is the offset, its mtime the last activity) and `<id>.json` the owner, the declared
-length and the file name. Requests on one upload are serialised by an exclusive `flock`
-on the `.json` file, which also works across the processes of one machine; with several
-machines, route an upload's requests to one of them or share the upload directory.
-Sessions idle for `ttl` expire: refused on access, removed by `sweep` (run by media gc).
+Every request may land on another API machine. The state (owner, declared length, file
+name, offset, expiry, where the bytes are) is a row of `upload_sessions`; the bytes are in
+shared storage (`upload_bytes`: S3 multipart, or a file on the shared disk). A request that
+writes first claims the row with a guarded UPDATE (`upload_claims`): a second request on the
+same upload, on any machine, gets 409 while the first runs, and a chunk whose offset is not
+the recorded one changes nothing. Sessions idle for `ttl` expire: refused on access,
+removed by `sweep` (run by media gc).
 """
 
 from __future__ import annotations
@@ -27,31 +28,33 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import fcntl
 import hashlib
-import json
 import logging
-import os
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import anyio
 from anyio import to_thread
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
 
 from tiktimer.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
 from tiktimer.inputs.body import BodyStalled
 from tiktimer.kit.time import utc_now
+from tiktimer.media import upload_rows
 from tiktimer.media.errors import OffsetConflict, UploadInterrupted
 from tiktimer.media.multipart import ReceivedFile, clean_filename
-from tiktimer.media.spool import Spool
+from tiktimer.media.upload_bytes import ChunkWriter, State, upload_bytes_for
+from tiktimer.media.upload_claims import LEASE, Claim, claimed
+from tiktimer.storage import ObjectNotFound, Storage, StorageError
 
 log = logging.getLogger("tiktimer.media")
 
@@ -60,7 +63,7 @@ TUS_EXTENSIONS = "creation,expiration,termination"
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
 #: Hashers kept between chunks, so `complete` need not read the whole file again.
 _MAX_CACHED_HASHES = 256
-_HASH_READ_SIZE = 1024 * 1024
+_SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -73,21 +76,27 @@ class UploadSession:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class _Meta:
-    user_id: int
-    length: int | None
-    filename: str | None
-
-
 class UploadSessions:
-    def __init__(self, directory: Path, *, max_bytes: int, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        engine: AsyncEngine,
+        storage: Storage,
+        max_bytes: int,
+        ttl: timedelta,
+        lease: timedelta = LEASE,
+    ) -> None:
         self.directory = directory
+        #: Bytes of resumable uploads when media storage is local (a disk all machines share).
         self.sessions_dir = directory / "sessions"
-        #: Temporary files of single-request uploads (`POST /api/v1/media`).
+        #: Temporary files of single-request uploads (`POST /api/v1/media`) and of `complete`.
         self.incoming_dir = directory / "incoming"
+        self.engine = engine
         self.max_bytes = max_bytes
         self.ttl = ttl
+        self.lease = lease
+        self.bytes = upload_bytes_for(storage, self.sessions_dir, self.incoming_dir)
         self._hashes: OrderedDict[str, tuple[int, hashlib._Hash]] = OrderedDict()
 
     def prepare(self) -> None:
@@ -100,167 +109,183 @@ class UploadSessions:
     ) -> UploadSession:
         if length is not None and length > self.max_bytes:
             raise PayloadTooLarge(f"Upload-Length is above the limit of {self.max_bytes} bytes")
-        upload_id = uuid.uuid4().hex
-        meta = {"user_id": user_id, "length": length, "filename": clean_filename(filename or "")}
-        await to_thread.run_sync(self._create_files, upload_id, json.dumps(meta).encode())
+        upload_id, now = uuid.uuid4().hex, utc_now()
+        state = await self.bytes.create(upload_id)
+        values: dict[str, Any] = {
+            "id": upload_id,
+            "user_id": user_id,
+            "length": length,
+            "filename": clean_filename(filename or ""),
+            "upload_offset": 0,
+            "storage_state": state,
+            "expires_at": now + self.ttl,
+            "created_at": now,
+        }
+        try:
+            await upload_rows.insert_row(self.engine, values)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.bytes.discard(upload_id, state)
+            raise
         log.info("media.resumable.created upload_id=%s length=%s", upload_id, length)
-        return await self.status(user_id, upload_id, utc_now())
+        filename, expires_at = values["filename"], values["expires_at"]
+        return UploadSession(upload_id, user_id, length, filename, 0, expires_at)
 
     async def status(self, user_id: int, upload_id: str, now: datetime) -> UploadSession:
-        """Where the upload stands; does not wait for a chunk being received."""
-        async with self._opened(user_id, upload_id, now, lock=False) as meta:
-            return await self._session(upload_id, meta)
+        """Where the upload stands (its last recorded chunk); waits for nothing."""
+        row = await upload_rows.fetch(self.engine, upload_id) if _valid(upload_id) else None
+        if row is None or row.user_id != user_id:
+            raise NotFound("Upload not found")
+        if row.expires_at <= now:
+            raise NotFound("Upload not found (it expired)")
+        return _session(row)
 
     async def append(
         self, user_id: int, upload_id: str, offset: int, request: Request, now: datetime
     ) -> UploadSession:
         """Append the request body at `offset`; keep what arrived if the client goes away."""
-        async with self._opened(user_id, upload_id, now) as meta:
-            part = self._path(upload_id, ".part")
-            current = await to_thread.run_sync(lambda: part.stat().st_size)
-            if offset != current:
-                raise OffsetConflict(current, f"The upload is at offset {current}, not {offset}")
-            room = (meta.length if meta.length is not None else self.max_bytes) - current
+        async with self._claimed(user_id, upload_id, now, offset=offset) as (claim, row):
+            if row.assembled_at is not None:
+                raise Conflict("The upload is being completed; call complete again")
+            room = (row.length if row.length is not None else self.max_bytes) - offset
             _check_declared(request, room)
-            spool = Spool(part, mode="ab", hasher=self._take_hash(upload_id, current))
-            interrupted = False
-            stalled: BodyStalled | None = None
+            with _bytes_gone():
+                writer = await self.bytes.writer(
+                    upload_id, row.storage_state, offset, self._take_hash(upload_id, offset)
+                )
+            cut = await _fill(writer, request, room, claim)
+            expires_at = utc_now() + self.ttl
             try:
-                await _receive(request, spool, room)
-            except ClientDisconnect:
-                interrupted = True
-            except BodyStalled as exc:  # like a disconnect: keep the bytes, then answer 408
-                interrupted, stalled = True, exc
+                state = await writer.finish()
+                received = {"upload_offset": offset + writer.size, "storage_state": state}
+                await claim.save({**received, "expires_at": expires_at}, release=True)
             except BaseException:
-                await spool.abort()
-                with anyio.CancelScope(shield=True):  # a refused chunk leaves no trace
-                    await to_thread.run_sync(os.truncate, part, current)
+                await writer.abort()
                 raise
-            await spool.close()  # after a disconnect too: the client resumes after these bytes
-            self._keep_hash(upload_id, current + spool.size, spool.hasher)
-            if interrupted:
-                log.info("media.resumable.interrupted upload_id=%s kept=%d", upload_id, spool.size)
-                raise stalled or UploadInterrupted()
-            return await self._session(upload_id, meta)
+            await self.bytes.settle(upload_id, row.storage_state, state)
+            self._keep_hash(upload_id, offset + writer.size, writer.hasher)
+            if cut is not None:
+                log.info("media.resumable.interrupted upload_id=%s kept=%d", upload_id, writer.size)
+                raise cut
+            return UploadSession(
+                upload_id, user_id, row.length, row.filename, offset + writer.size, expires_at
+            )
 
     @asynccontextmanager
     async def completed(
-        self, user_id: int, upload_id: str, now: datetime
+        self, user_id: int, upload_id: str, now: datetime, session: AsyncSession
     ) -> AsyncIterator[ReceivedFile]:
         """Yield the finished upload as a received file; remove the session once it is used.
 
-        The session also goes when the bytes are refused (422). After another failure it
-        stays, so `complete` can be retried, as long as its bytes were not consumed.
+        On success the row goes in `session`'s transaction, with the media it became. The
+        session also goes when the bytes are refused (422). After another failure it stays,
+        so `complete` can be retried, as long as its bytes were not consumed.
         """
-        async with self._opened(user_id, upload_id, now) as meta:
-            part = self._path(upload_id, ".part")
-            size = await to_thread.run_sync(lambda: part.stat().st_size)
-            if meta.length is not None and size != meta.length:
-                raise OffsetConflict(size, f"The upload has {size} of {meta.length} bytes")
+        async with self._claimed(user_id, upload_id, now) as (claim, row):
+            size = row.upload_offset
+            if row.length is not None and size != row.length:
+                raise OffsetConflict(size, f"The upload has {size} of {row.length} bytes")
+            state = await self._assembled(claim, row)
             hasher = self._take_hash(upload_id, size)
-            digest = hasher.hexdigest() if hasher else await to_thread.run_sync(_sha256, part)
-            try:
-                yield ReceivedFile(part, size, digest, meta.filename)
-            except Unprocessable:
-                await self._remove(upload_id)
-                raise
-            except BaseException:
-                self._keep_hash(upload_id, size, hasher)
-                raise
-            await self._remove(upload_id)
+            async with contextlib.AsyncExitStack() as stack:
+                with _bytes_gone():
+                    path, digest = await stack.enter_async_context(
+                        self.bytes.received(upload_id, state, size, hasher)
+                    )
+                try:
+                    yield ReceivedFile(path, size, digest, row.filename)
+                except Unprocessable:
+                    async with self.engine.begin() as connection:
+                        await self._remove(connection, claim, state)
+                    raise
+                except BaseException:
+                    self._keep_hash(upload_id, size, hasher)
+                    raise
+            await self._remove(await session.connection(), claim, state)
 
     async def delete(self, user_id: int, upload_id: str, now: datetime) -> None:
-        async with self._opened(user_id, upload_id, now):
-            await self._remove(upload_id)
+        async with self._claimed(user_id, upload_id, now) as (claim, row):
+            async with self.engine.begin() as connection:
+                await self._remove(connection, claim, row.storage_state)
 
     async def sweep(self, now: datetime) -> list[str]:
-        """Remove expired sessions and stale temporary files; return the session ids."""
-        return await to_thread.run_sync(self._sweep, now)
-
-    # Files
-
-    def _path(self, upload_id: str, suffix: str) -> Path:
-        return self.sessions_dir / f"{upload_id}{suffix}"
-
-    def _create_files(self, upload_id: str, meta: bytes) -> None:
-        self._path(upload_id, ".part").touch(exist_ok=False)
-        temp = self._path(upload_id, ".json.tmp")
-        temp.write_bytes(meta)
-        temp.replace(self._path(upload_id, ".json"))
-
-    async def _remove(self, upload_id: str) -> None:
-        self._hashes.pop(upload_id, None)
-        await to_thread.run_sync(self._remove_files, upload_id)
-
-    def _remove_files(self, upload_id: str) -> None:
-        for suffix in (".part", ".json"):
-            self._path(upload_id, suffix).unlink(missing_ok=True)
-
-    async def _session(self, upload_id: str, meta: _Meta) -> UploadSession:
+        """Remove expired sessions, their bytes and stale temporary files; return the ids."""
+        expired: list[str] = []
+        while True:
+            batch = await upload_rows.expired_ids(self.engine, now, _SWEEP_BATCH)
+            removed = [upload_id for upload_id in batch if await self._expire(upload_id, now)]
+            expired += removed
+            if len(batch) < _SWEEP_BATCH or not removed:
+                break  # the last page, or the rest is held by requests right now
+        cutoff = now - self.ttl
         try:
-            stat = await to_thread.run_sync(self._path(upload_id, ".part").stat)
-        except FileNotFoundError:  # swept or completed by another process just now
-            raise NotFound("Upload not found") from None
-        expires_at = datetime.fromtimestamp(stat.st_mtime, UTC) + self.ttl
-        return UploadSession(
-            upload_id, meta.user_id, meta.length, meta.filename, stat.st_size, expires_at
-        )
+            await self.bytes.sweep(cutoff, self._known)
+        except StorageError:  # leftovers only cost space; the next run tries again
+            log.warning("media.resumable.sweep_failed", exc_info=True)
+        await to_thread.run_sync(_remove_older, self.incoming_dir, cutoff)
+        return expired
+
+    # The row
 
     @asynccontextmanager
-    async def _opened(
-        self, user_id: int, upload_id: str, now: datetime, *, lock: bool = True
-    ) -> AsyncIterator[_Meta]:
-        """The session's metadata, under its lock unless `lock` is false.
-
-        404 if it is missing, not the caller's, or expired; 409 if another request holds it.
-        """
-        if not _SESSION_ID.fullmatch(upload_id):
+    async def _claimed(
+        self, user_id: int, upload_id: str, now: datetime, *, offset: int | None = None
+    ) -> AsyncIterator[tuple[Claim, Row[Any]]]:
+        """The upload's row, held by this request; 404, or 409 if it cannot be held now."""
+        if not _valid(upload_id):
             raise NotFound("Upload not found")
-        handle = await to_thread.run_sync(self._open_meta, upload_id, lock)
-        try:
-            meta = _read_meta(handle)
-            if meta.user_id != user_id:
-                raise NotFound("Upload not found")
-            if await to_thread.run_sync(self._expired, upload_id, now):
-                if lock:
-                    await self._remove(upload_id)
-                raise NotFound("Upload not found (it expired)")
-            yield meta
-        finally:
-            handle.close()
+        if offset is not None and offset > self.max_bytes:  # no row is that far
+            await self._refuse(user_id, upload_id, now, offset)
+        async with claimed(
+            self.engine, upload_id, user_id, now, offset=offset, lease=self.lease
+        ) as (claim, row):
+            if row is None:
+                await self._refuse(user_id, upload_id, now, offset)
+            assert row is not None
+            yield claim, row
 
-    def _open_meta(self, upload_id: str, lock: bool) -> BinaryIO:
-        try:
-            handle = self._path(upload_id, ".json").open("rb")
-        except FileNotFoundError:
-            raise NotFound("Upload not found") from None
-        if lock and not _try_flock(handle):
-            handle.close()
-            raise Conflict("Another request is writing to this upload; retry shortly")
-        return handle
+    async def _refuse(
+        self, user_id: int, upload_id: str, now: datetime, offset: int | None
+    ) -> None:
+        """Say why the upload could not be claimed (always raises)."""
+        row = await upload_rows.fetch(self.engine, upload_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound("Upload not found")
+        if row.expires_at <= now:
+            await self._expire(upload_id, now)
+            raise NotFound("Upload not found (it expired)")
+        current = row.upload_offset
+        if offset is not None and current != offset:
+            raise OffsetConflict(current, f"The upload is at offset {current}, not {offset}")
+        raise Conflict("Another request is writing to this upload; retry shortly")
 
-    def _expired(self, upload_id: str, now: datetime) -> bool:
-        try:
-            mtime = self._path(upload_id, ".part").stat().st_mtime
-        except FileNotFoundError:
-            return True
-        return datetime.fromtimestamp(mtime, UTC) + self.ttl <= now
+    async def _assembled(self, claim: Claim, row: Row[Any]) -> State:
+        """The bytes in their final shape, recorded so that a retried `complete` finds them."""
+        if row.assembled_at is not None:
+            return dict(row.storage_state)
+        state = await self.bytes.assemble(row.id, row.storage_state)
+        if state != row.storage_state:
+            await claim.save({"storage_state": state, "assembled_at": utc_now()}, release=False)
+            await self.bytes.settle(row.id, row.storage_state, state)
+        return state
 
-    def _sweep(self, now: datetime) -> list[str]:
-        expired: list[str] = []
-        for meta_path in sorted(self.sessions_dir.glob("*.json")):
-            upload_id = meta_path.name.removesuffix(".json")
-            with contextlib.suppress(FileNotFoundError), meta_path.open("rb") as handle:
-                if _try_flock(handle) and self._expired(upload_id, now):
-                    self._remove_files(upload_id)
-                    expired.append(upload_id)
-        cutoff = now - self.ttl
-        parts = self.sessions_dir.glob("*.part")
-        strays = [path for path in parts if not path.with_suffix(".json").exists()]
-        for path in (*strays, *self.incoming_dir.glob("*.part")):
-            if _older_than(path, cutoff):  # a live upload writes every few seconds
-                path.unlink(missing_ok=True)
-        return expired
+    async def _remove(self, connection: AsyncConnection, claim: Claim, state: State) -> None:
+        self._hashes.pop(claim.upload_id, None)
+        with anyio.CancelScope(shield=True):
+            if await upload_rows.delete_claimed(connection, claim.upload_id, claim.token):
+                claim.released = True  # nothing left to give back (and on SQLite: no 2nd writer)
+                await self.bytes.discard(claim.upload_id, state)
+
+    async def _expire(self, upload_id: str, now: datetime) -> bool:
+        with anyio.CancelScope(shield=True):
+            row = await upload_rows.delete_expired(self.engine, upload_id, now)
+            if row is not None:
+                self._hashes.pop(upload_id, None)
+                await self.bytes.discard(upload_id, row.storage_state)
+        return row is not None
+
+    async def _known(self, upload_id: str) -> bool:
+        return await upload_rows.known(self.engine, upload_id)
 
     # Hashes carried from chunk to chunk (per process; a miss only costs a re-read)
 
@@ -292,42 +317,53 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return result
 
 
+async def _fill(
+    writer: ChunkWriter, request: Request, room: int, claim: Claim
+) -> UploadInterrupted | BodyStalled | None:
+    """Stream the body into `writer`; if the client goes away, return why (bytes are kept)."""
+    try:
+        async for chunk in request.stream():
+            if writer.size + len(chunk) > room:
+                raise PayloadTooLarge("The chunk runs past the upload's length or the size limit")
+            claim.check()
+            await writer.write(chunk)
+    except ClientDisconnect:
+        return UploadInterrupted()
+    except BodyStalled as exc:  # like a disconnect: keep the bytes, then answer 408
+        return exc
+    except BaseException:
+        await writer.abort()  # a refused chunk does not count
+        raise
+    return None
+
+
 def _check_declared(request: Request, room: int) -> None:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > room:
         raise PayloadTooLarge("The chunk runs past the upload's length or the size limit")
 
 
-def _read_meta(handle: BinaryIO) -> _Meta:
-    data = json.loads(handle.read())
-    return _Meta(int(data["user_id"]), data["length"], data["filename"])
-
-
-async def _receive(request: Request, spool: Spool, room: int) -> None:
-    async for chunk in request.stream():
-        if spool.size + len(chunk) > room:
-            raise PayloadTooLarge("The chunk runs past the upload's length or the size limit")
-        await spool.write(chunk)
-
-
-def _try_flock(handle: BinaryIO) -> bool:
+@contextlib.contextmanager
+def _bytes_gone() -> Iterator[None]:
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+        yield
+    except ObjectNotFound:
+        raise NotFound("Upload not found (its bytes are gone)") from None
 
 
-def _older_than(path: Path, cutoff: datetime) -> bool:
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff
-    except FileNotFoundError:
-        return False
+def _valid(upload_id: str) -> bool:
+    return _SESSION_ID.fullmatch(upload_id) is not None
 
 
-def _sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(_HASH_READ_SIZE):
-            hasher.update(block)
-    return hasher.hexdigest()
+def _session(row: Row[Any]) -> UploadSession:
+    return UploadSession(
+        row.id, row.user_id, row.length, row.filename, row.upload_offset, row.expires_at
+    )
+
+
+def _remove_older(directory: Path, cutoff: datetime) -> None:
+    """Temporary files left by a killed process (a live upload writes every few seconds)."""
+    for path in directory.glob("*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
+                path.unlink()

@@ -6,6 +6,7 @@ from tiktimer.models.audit import AuditEvent
 from tiktimer.models.media import Media
 from tiktimer.models.post import Post, PostMedia, PostStatus
 from tiktimer.models.sandbox import SandboxState
+from tiktimer.models.upload import ResumableUpload
 from tiktimer.models.user import RefreshToken, User
 from tiktimer.models.webhook import WebhookEvent
 from tiktimer.models.worker import RateLimitHit, WorkerHeartbeat
@@ -21,6 +22,7 @@ __all__ = [
     "PostStatus",
     "RateLimitHit",
     "RefreshToken",
+    "ResumableUpload",
     "SandboxState",
     "SocialAccount",
     "User",

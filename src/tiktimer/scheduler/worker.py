@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.config import Settings
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
+from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.media.components import build_media
@@ -65,7 +66,7 @@ async def _work(settings: Settings, concurrency: int | None, stop_requested: asy
             await engine.dispose()
             raise
     tokens = AccountTokens(sessionmaker, TokenCipher(settings.token_keys), tiktok.client)
-    media = build_media(settings)
+    media = build_media(settings, autocommit_engine(engine))
     queue = PostQueue(engine)
     pacer = pacer_for(settings, queue)
     publishing = build_publishing(

@@ -58,7 +58,7 @@ class S3Storage:
         prefix = prefix.strip("/")
         self.bucket = bucket
         self.prefix = f"{validate_key(prefix)}/" if prefix else ""
-        self._part_size = part_size
+        self.part_size = part_size
         self._read_chunk_size = read_chunk_size
         config = Config(
             # Path-style URLs work with every S3-compatible server behind a custom endpoint.
@@ -88,7 +88,7 @@ class S3Storage:
     async def _read_parts(self, path: Path) -> AsyncIterator[bytes]:
         f: BinaryIO = await to_thread.run_sync(path.open, "rb")
         try:
-            while piece := await to_thread.run_sync(f.read, self._part_size):
+            while piece := await to_thread.run_sync(f.read, self.part_size):
                 yield piece
         finally:
             f.close()
@@ -103,20 +103,20 @@ class S3Storage:
             async for chunk in chunks:
                 buffer += chunk
                 size += len(chunk)
-                while len(buffer) >= self._part_size:
+                while len(buffer) >= self.part_size:
                     if upload_id is None:
-                        upload_id = await self._create_multipart(name)
-                    part = bytes(buffer[: self._part_size])
-                    del buffer[: self._part_size]
-                    parts.append(await self._upload_part(name, upload_id, len(parts) + 1, part))
+                        upload_id = await self.create_multipart(name)
+                    part = bytes(buffer[: self.part_size])
+                    del buffer[: self.part_size]
+                    parts.append(await self.upload_part(name, upload_id, len(parts) + 1, part))
             if upload_id is None:
-                await self._call(
+                await self.call(
                     self.client.put_object, Bucket=self.bucket, Key=name, Body=bytes(buffer)
                 )
                 return size
             if buffer:
-                parts.append(await self._upload_part(name, upload_id, len(parts) + 1, buffer))
-            await self._call(
+                parts.append(await self.upload_part(name, upload_id, len(parts) + 1, buffer))
+            await self.call(
                 self.client.complete_multipart_upload,
                 Bucket=self.bucket,
                 Key=name,
@@ -126,20 +126,20 @@ class S3Storage:
         except BaseException:
             if upload_id is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._abort_multipart(name, upload_id)
+                    await self.abort_multipart(name, upload_id)
             raise
         return size
 
-    async def _create_multipart(self, name: str) -> str:
-        response = await self._call(
+    async def create_multipart(self, name: str) -> str:
+        response = await self.call(
             self.client.create_multipart_upload, Bucket=self.bucket, Key=name
         )
         return response["UploadId"]
 
-    async def _upload_part(
+    async def upload_part(
         self, name: str, upload_id: str, number: int, body: bytes | bytearray
     ) -> CompletedPartTypeDef:
-        response = await self._call(
+        response = await self.call(
             self.client.upload_part,
             Bucket=self.bucket,
             Key=name,
@@ -149,9 +149,9 @@ class S3Storage:
         )
         return {"ETag": response["ETag"], "PartNumber": number}
 
-    async def _abort_multipart(self, name: str, upload_id: str) -> None:
+    async def abort_multipart(self, name: str, upload_id: str) -> None:
         try:
-            await self._call(
+            await self.call(
                 self.client.abort_multipart_upload,
                 Bucket=self.bucket,
                 Key=name,
@@ -166,7 +166,7 @@ class S3Storage:
             check_range(start, end, await self.size(key))
             return
         check_range(start, end, end)  # negative or inverted ranges
-        response = await self._call(
+        response = await self.call(
             self.client.get_object, Bucket=self.bucket, Key=name, Range=f"bytes={start}-{end - 1}"
         )
         body = response["Body"]
@@ -177,7 +177,7 @@ class S3Storage:
             check_range(start, end, int(content_range.rpartition("/")[2]))
             remaining = end - start
             while remaining > 0:
-                piece = await self._call(body.read, amt=min(remaining, self._read_chunk_size))
+                piece = await self.call(body.read, amt=min(remaining, self._read_chunk_size))
                 if not piece:
                     raise StorageError(f"object {key!r} ended before the requested range")
                 remaining -= len(piece)
@@ -186,9 +186,7 @@ class S3Storage:
             body.close()
 
     async def size(self, key: str) -> int:
-        response = await self._call(
-            self.client.head_object, Bucket=self.bucket, Key=self._name(key)
-        )
+        response = await self.call(self.client.head_object, Bucket=self.bucket, Key=self._name(key))
         return response["ContentLength"]
 
     async def exists(self, key: str) -> bool:
@@ -200,12 +198,12 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         # S3 deletes are idempotent: a missing key is a success.
-        await self._call(self.client.delete_object, Bucket=self.bucket, Key=self._name(key))
+        await self.call(self.client.delete_object, Bucket=self.bucket, Key=self._name(key))
 
     async def aclose(self) -> None:
         await to_thread.run_sync(self.client.close)
 
-    async def _call(self, method: Callable[..., _T], **kwargs: Any) -> _T:
+    async def call(self, method: Callable[..., _T], **kwargs: Any) -> _T:
         """Run one blocking boto3 call in a thread, translating its errors."""
         try:
             return await to_thread.run_sync(functools.partial(method, **kwargs))
