@@ -12,16 +12,24 @@ from tiktimer.errors import Conflict, NotFound, Unprocessable
 from tiktimer.kit.time import AmbiguousLocalTime, local_to_utc, utc_now
 from tiktimer.models import Media, Post, PostStatus, SocialAccount
 from tiktimer.platforms.tiktok.preflight import CreatorLookup
-from tiktimer.posts import repository
+from tiktimer.posts import repository, transitions
 from tiktimer.posts.schemas import PostCreate, PostUpdate
+from tiktimer.posts.transitions import UNSTARTED
 from tiktimer.publishing.validation import PostValidator
-from tiktimer.scheduler.claims import take_back_unstarted
-from tiktimer.scheduler.events import state_changed
 from tiktimer.scheduler.wakeup import DueSignal
 
-# A post in these states belongs to the publisher; clients cannot change it under it.
-LOCKED_FOR_EDIT = {PostStatus.publishing, PostStatus.published, PostStatus.unconfirmed}
-LOCKED_FOR_DELETE = {PostStatus.publishing}
+# The states a client's action may leave. A post the publisher has begun (`publishing`
+# past its claim), published or awaiting TikTok's verdict is not the client's to change;
+# one a worker claimed but has not started is taken back (UNSTARTED).
+EDITABLE = (
+    PostStatus.draft,
+    PostStatus.scheduled,
+    PostStatus.failed,
+    PostStatus.cancelled,
+    UNSTARTED,
+)
+CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, UNSTARTED)
+DELETABLE = (*(s for s in PostStatus if s != PostStatus.publishing), UNSTARTED)
 _DIRECT_FIELDS = (
     "content",
     "title",
@@ -104,9 +112,11 @@ class PostService:
             creator = await self._prefetch(user_id, data.social_account_id)
         else:
             creator = await self._prefetch(user_id, None, post_id=post_id)
-        post = await self._unclaimed(session, user_id, post_id)
-        if post.status in LOCKED_FOR_EDIT:
-            raise Conflict(f"Post is {post.status} and can no longer be edited")
+        post = await transitions.hold(session, post_id, EDITABLE, owner=user_id, now=utc_now())
+        if post is None:
+            refused = "Post is {} and can no longer be edited"
+            raise await _refusal(session, user_id, post_id, refused)
+        # Held until the request commits: what follows cannot race a worker.
         was_scheduled = post.status == PostStatus.scheduled
         if "social_account_id" in fields:
             post.social_account_id = await self._owned_account(
@@ -134,37 +144,22 @@ class PostService:
         return post
 
     async def delete(self, session: AsyncSession, user_id: int, post_id: int) -> None:
-        post = await self._unclaimed(session, user_id, post_id)
-        if post.status in LOCKED_FOR_DELETE:
-            raise Conflict("Post is being published and cannot be deleted now")
-        await session.delete(post)
-        await session.flush()
+        if not await transitions.remove(session, post_id, DELETABLE, owner=user_id):
+            raise await _refusal(
+                session, user_id, post_id, "Post is being published and cannot be deleted now"
+            )
 
-    async def cancel(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
-        post = await self._unclaimed(session, user_id, post_id)
-        if post.status not in (PostStatus.draft, PostStatus.scheduled, PostStatus.failed):
-            raise Conflict(f"Post is {post.status} and cannot be cancelled")
-        post.status = PostStatus.cancelled
-        await session.flush()
-        return post
-
-    async def get_for_update(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
-        """The caller's post; another user's post is indistinguishable from a missing one."""
-        post = await session.scalar(select(Post).where(Post.id == post_id, Post.user_id == user_id))
-        if post is None:
-            raise NotFound("Post not found")
-        return post
-
-    async def _unclaimed(self, session: AsyncSession, user_id: int, post_id: int) -> Post:
-        """The post, taken back from a worker that claimed it but sent nothing to TikTok yet
-        (then it is `scheduled` again); a post whose publishing began stays `publishing`."""
-        post = await self.get_for_update(session, user_id, post_id)
-        if post.status == PostStatus.publishing and await take_back_unstarted(
-            session, post_id, utc_now()
-        ):
-            await session.refresh(post)
-            state_changed(post_id, "publishing:claimed", "scheduled", "taken_back_by_user")
-        return post
+    async def cancel(self, session: AsyncSession, user_id: int, post_id: int) -> None:
+        cancelled = await transitions.transition(
+            session,
+            post_id,
+            CANCELLABLE,
+            PostStatus.cancelled,
+            owner=user_id,
+            **transitions.released(utc_now()),
+        )
+        if not cancelled:
+            raise await _refusal(session, user_id, post_id, "Post is {} and cannot be cancelled")
 
     async def _announce(self, session: AsyncSession, post: Post) -> None:
         if self.due_signal is not None and post.status == PostStatus.scheduled:
@@ -226,6 +221,17 @@ class PostService:
             if len(set(media_ids)) != len(media_ids):
                 raise Unprocessable(_field_error("media_ids", "the same media is listed twice"))
         await repository.set_media(session, post.id, media_ids)
+
+
+async def _refusal(
+    session: AsyncSession, user_id: int, post_id: int, message: str
+) -> NotFound | Conflict:
+    """Why a guarded write changed nothing: another user's post is indistinguishable from a
+    missing one; the caller's is in a state the action may not leave (`{}`: the status)."""
+    status = await transitions.status_of(session, post_id, owner=user_id)
+    if status is None:
+        return NotFound("Post not found")
+    return Conflict(message.format(status))
 
 
 def _apply_fields(post: Post, data: PostCreate | PostUpdate) -> None:

@@ -57,6 +57,8 @@ from tiktimer.kit.time import ensure_utc
 from tiktimer.models import PostAttempt, PostStatus, SocialAccount, WorkerHeartbeat
 from tiktimer.models.post import Post
 from tiktimer.platforms.contract import PublishOutcome
+from tiktimer.posts.transitions import UNSTARTED, transition
+from tiktimer.posts.transitions import released as _released
 from tiktimer.publishing.outcomes import NOT_CONFIRMED_CODE, apply_outcome, mark_unconfirmed
 
 
@@ -801,26 +803,16 @@ class PostQueue:
         self, session: AsyncSession, post_id: int, user_id: int, now: datetime
     ) -> bool:
         """Publish now: a draft, scheduled or cancelled post becomes due at once."""
-        row = (
-            await session.execute(
-                update(posts)
-                .where(
-                    posts.c.id == post_id,
-                    posts.c.user_id == user_id,
-                    posts.c.status.in_(
-                        [PostStatus.draft, PostStatus.scheduled, PostStatus.cancelled]
-                    ),
-                )
-                .values(
-                    status=PostStatus.scheduled,
-                    scheduled_time=now,
-                    next_attempt_at=None,
-                    updated_at=now,
-                )
-                .returning(posts.c.id)
-            )
-        ).first()
-        return row is not None
+        return await transition(
+            session,
+            post_id,
+            (PostStatus.draft, PostStatus.scheduled, PostStatus.cancelled),
+            PostStatus.scheduled,
+            owner=user_id,
+            scheduled_time=now,
+            next_attempt_at=None,
+            updated_at=now,
+        )
 
     async def requeue(
         self, session: AsyncSession, post_id: int, user_id: int, now: datetime
@@ -828,49 +820,34 @@ class PostQueue:
         """POST /posts/{id}/retry. A `failed` post is due again with a fresh attempt budget;
         an `unconfirmed` one is not posted again: its publication is checked again (the
         platform may have published it after all). Returns the new status, or None."""
-        recheck = (
-            await session.execute(
-                update(posts)
-                .where(
-                    posts.c.id == post_id,
-                    posts.c.user_id == user_id,
-                    posts.c.status == PostStatus.unconfirmed,
-                    posts.c.platform_publish_id.is_not(None),
-                )
-                .values(
-                    status=PostStatus.publishing,
-                    publish_stage=Stage.confirming,
-                    publish_stage_at=now,
-                    claimed_by=None,
-                    lease_expires_at=now,
-                    updated_at=now,
-                )
-                .returning(posts.c.id)
-            )
-        ).first()
-        if recheck is not None:
+        if await transition(
+            session,
+            post_id,
+            (PostStatus.unconfirmed,),
+            PostStatus.publishing,
+            owner=user_id,
+            where=(posts.c.platform_publish_id.is_not(None),),
+            publish_stage=Stage.confirming,
+            publish_stage_at=now,
+            claimed_by=None,
+            lease_expires_at=now,
+            updated_at=now,
+        ):
             return PostStatus.publishing
-        again = (
-            await session.execute(
-                update(posts)
-                .where(
-                    posts.c.id == post_id,
-                    posts.c.user_id == user_id,
-                    posts.c.status.in_([PostStatus.failed, PostStatus.unconfirmed]),
-                )
-                .values(
-                    status=PostStatus.scheduled,
-                    attempt_count=0,
-                    next_attempt_at=now,
-                    platform_publish_id=None,
-                    platform_status=None,
-                    platform_fail_reason=None,
-                    **_released(now),
-                )
-                .returning(posts.c.id)
-            )
-        ).first()
-        return PostStatus.scheduled if again is not None else None
+        again = await transition(
+            session,
+            post_id,
+            (PostStatus.failed, PostStatus.unconfirmed),
+            PostStatus.scheduled,
+            owner=user_id,
+            attempt_count=0,
+            next_attempt_at=now,
+            platform_publish_id=None,
+            platform_status=None,
+            platform_fail_reason=None,
+            **_released(now),
+        )
+        return PostStatus.scheduled if again else None
 
     # -- workers and health ------------------------------------------------------------
 
@@ -979,22 +956,10 @@ class PostQueue:
 
 
 async def take_back_unstarted(session: AsyncSession, post_id: int, now: datetime) -> bool:
-    """Un-claim a post no worker has started (user cancel/edit/delete): back to `scheduled`
-    in the request's transaction. The worker's guarded writes then change nothing and its
-    lease renewal stops the task. False when the platform was already called."""
-    row = (
-        await session.execute(
-            update(posts)
-            .where(
-                posts.c.id == post_id,
-                posts.c.status == PostStatus.publishing,
-                posts.c.publish_stage == Stage.claimed,
-            )
-            .values(status=PostStatus.scheduled, **_released(now))
-            .returning(posts.c.id)
-        )
-    ).first()
-    return row is not None
+    """Un-claim a post no worker has started: back to `scheduled` in the caller's
+    transaction. The worker's guarded writes then change nothing and its lease renewal
+    stops the task. False when the platform was already called."""
+    return await transition(session, post_id, (UNSTARTED,), PostStatus.scheduled, **_released(now))
 
 
 async def _close_running(
@@ -1009,16 +974,6 @@ async def _close_running(
         .where(attempts.c.post_id == post_id, attempts.c.outcome == AttemptOutcome.running)
         .values(outcome=outcome, finished_at=now, error_message=message)
     )
-
-
-def _released(now: datetime) -> dict[str, Any]:
-    return {
-        "claimed_by": None,
-        "lease_expires_at": None,
-        "publish_stage": None,
-        "publish_stage_at": None,
-        "updated_at": now,
-    }
 
 
 def _claim(row: Any, *, fresh: bool) -> Claim:
