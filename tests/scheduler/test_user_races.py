@@ -102,7 +102,7 @@ async def race(world: World, client: httpx.AsyncClient, app: FastAPI) -> AsyncIt
     async with second_engine(app) as queue:
         context = MachineContext(
             queue=queue,
-            publisher=state.publishing.publisher(state.pacer),
+            platforms=state.publishing.platforms(state.pacer),
             pacer=state.pacer,
             accounts=state.account_tokens,
             retry=FAST_RETRY,
