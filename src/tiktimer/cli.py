@@ -336,10 +336,10 @@ def emulator(
     import uvicorn
 
     from tiktimer.logging import configure_logging
-    from tiktimer.platforms.tiktok.emulator.app import create_emulator_app
+    from tiktimer.platforms.tiktok.sandbox import standalone_emulator_app
 
     configure_logging("INFO")
-    uvicorn.run(create_emulator_app(), host=host, port=port, log_config=None)
+    uvicorn.run(standalone_emulator_app(), host=host, port=port, log_config=None)
 
 
 def main() -> None:

@@ -138,6 +138,11 @@ def build_sandbox(
     return Sandbox(app, client, secret, receiver)
 
 
+def standalone_emulator_app() -> FastAPI:
+    """The emulator on its own, in memory, with its admin API (`tiktimer emulator`)."""
+    return create_emulator_app()
+
+
 class SandboxUnreachable(Exception):
     """The shared sandbox state cannot be reached: this process cannot serve the sandbox."""
 
