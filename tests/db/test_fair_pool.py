@@ -35,10 +35,7 @@ async def _use(engine: AsyncEngine, name: str, order: list[str]) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-async def test_a_returned_connection_goes_to_the_longest_waiter(
-    one_connection_engine: AsyncEngine,
-) -> None:
-    engine = one_connection_engine
+async def _newcomer_after_waiter(engine: AsyncEngine) -> list[str]:
     order: list[str] = []
     holder = AsyncExitStack()
     await holder.enter_async_context(fair_connect(engine))
@@ -48,7 +45,18 @@ async def test_a_returned_connection_goes_to_the_longest_waiter(
     # Ask again before the waiter has run: a newcomer must not take the connection first.
     await _use(engine, "newcomer", order)
     await waiter
-    assert order == ["waiter", "newcomer"]
+    return order
+
+
+async def test_a_returned_connection_goes_to_the_longest_waiter(
+    one_connection_engine: AsyncEngine,
+) -> None:
+    assert await _newcomer_after_waiter(one_connection_engine) == ["waiter", "newcomer"]
+
+
+async def test_the_line_outlives_a_dispose(one_connection_engine: AsyncEngine) -> None:
+    await one_connection_engine.dispose()  # a new pool behind the same engine
+    assert await _newcomer_after_waiter(one_connection_engine) == ["waiter", "newcomer"]
 
 
 async def test_a_cancelled_waiter_leaves_the_line(one_connection_engine: AsyncEngine) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
 
-from tiktimer.db.fairpool import FairSession, install_checkout_gate
+from tiktimer.db.fairpool import FairSession
 from tiktimer.db.sqlite_turns import TurnTakingSession, WriteTurn
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ def create_engine(
             **pool,
             **json,
         )
-    install_checkout_gate(engine)
     return engine
 
 

@@ -57,17 +57,22 @@ PENDING_CHANGES = object()
 _GATES: weakref.WeakKeyDictionary[Pool, CheckoutGate] = weakref.WeakKeyDictionary()
 
 
-def install_checkout_gate(engine: AsyncEngine) -> None:
-    """Give the engine's pool (a bounded `QueuePool`) its gate; other pools need none."""
+def checkout_gate(engine: AsyncEngine) -> CheckoutGate | None:
+    """The gate of the engine's pool, if it is a bounded `QueuePool` (made on first use, so
+    a pool that `dispose()` replaced gets one too)."""
     pool = engine.sync_engine.pool
-    if isinstance(pool, QueuePool):
-        _GATES[pool] = CheckoutGate(pool.size(), pool.timeout())
+    if not isinstance(pool, QueuePool):
+        return None
+    gate = _GATES.get(pool)
+    if gate is None:
+        gate = _GATES[pool] = CheckoutGate(pool.size(), pool.timeout())
+    return gate
 
 
 @asynccontextmanager
 async def fair_connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """`engine.connect()`, after the callers that asked before this one."""
-    gate = _GATES.get(engine.sync_engine.pool)
+    gate = checkout_gate(engine)
     if gate is None:
         async with engine.connect() as connection:
             yield connection
@@ -91,7 +96,7 @@ class FairSession(AsyncSession):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bind = self.bind
-        self._gate = _GATES.get(bind.sync_engine.pool) if isinstance(bind, AsyncEngine) else None
+        self._gate = checkout_gate(bind) if isinstance(bind, AsyncEngine) else None
         self._in_line = False
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
