@@ -10,9 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TIKTIMER_PORT=8000
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY src ./src
-RUN pip install . && useradd --system --uid 10001 --home /data tiktimer \
+RUN pip install -c constraints.txt . && useradd --system --uid 10001 --home /data tiktimer \
     && mkdir -p /data && chown tiktimer /data
 
 USER tiktimer

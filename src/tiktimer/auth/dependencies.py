@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tiktimer.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
+from tiktimer.db.fairpool import fair_connect
 from tiktimer.db.fastread import FastQuery
 from tiktimer.errors import Forbidden, Unauthorized
 from tiktimer.models import User
@@ -65,7 +66,7 @@ async def get_principal(
     # A connection of its own, returned at once: a request never holds two pooled
     # connections at the same time, so a busy pool cannot deadlock.
     engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as connection:
+    async with fair_connect(engine) as connection:
         return await _principal_on(connection, claims)
 
 
@@ -123,7 +124,7 @@ async def get_authed_read(
     """A verified token and one pooled connection; `AuthedRead.fetch` checks the token's user."""
     claims = _claims(request, token)
     engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as connection:
+    async with fair_connect(engine) as connection:
         yield AuthedRead(claims, connection)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 import orjson
@@ -16,10 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
 
-from tiktimer.db.fairpool import FairAsyncPool
-from tiktimer.db.sqlite_turns import WriteTurns
+from tiktimer.db.fairpool import FairSession
+from tiktimer.db.sqlite_turns import TurnTakingSession, WriteTurn
 
 log = logging.getLogger(__name__)
 
@@ -29,29 +30,38 @@ class DatabaseUnavailable(Exception):
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, application_name: str = "tiktimer"
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 30.0,
+    application_name: str = "tiktimer",
 ) -> AsyncEngine:
     json = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    # Overflow connections are closed on return: churn under load.
+    pool: dict[str, Any] = {
+        "poolclass": AsyncAdaptedQueuePool,
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+    }
     if url.startswith("sqlite"):
-        pool: dict[str, Any] = (
-            {}
-            if ":memory:" in url
-            else {"poolclass": FairAsyncPool, "pool_size": pool_size, "max_overflow": 0}
-        )
+        if ":memory:" in url:
+            pool = {}  # one shared connection: the database lives in it
         engine = create_async_engine(url, connect_args={"timeout": 30}, **pool, **json)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        WriteTurns().install(engine)
-        return engine
-    return create_async_engine(
-        url,
-        poolclass=FairAsyncPool,
-        pool_size=pool_size,
-        max_overflow=0,  # overflow connections are closed on return: churn under load
-        pool_pre_ping=False,
-        pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": application_name}, "timeout": 5},
-        **json,
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            pool_pre_ping=False,
+            pool_recycle=1800,
+            connect_args={
+                "server_settings": {"application_name": application_name},
+                "timeout": 5,
+            },
+            **pool,
+            **json,
+        )
+    return engine
 
 
 def _json_dumps(value: Any) -> str:
@@ -70,7 +80,26 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions in the pool's fair line, without autoflush; on SQLite they take turns to write."""
+    if engine.dialect.name != "sqlite":
+        return async_sessionmaker(
+            engine, class_=FairSession, expire_on_commit=False, autoflush=False
+        )
+    return async_sessionmaker(
+        engine,
+        class_=TurnTakingSession,
+        expire_on_commit=False,
+        autoflush=False,
+        write_turn=write_turn_for(engine),
+    )
+
+
+_TURNS: weakref.WeakKeyDictionary[Pool, WriteTurn] = weakref.WeakKeyDictionary()
+
+
+def write_turn_for(engine: AsyncEngine) -> WriteTurn:
+    """The one write turn of the engine's database, shared by all its sessionmakers."""
+    return _TURNS.setdefault(engine.sync_engine.pool, WriteTurn())
 
 
 async def wait_for_database(

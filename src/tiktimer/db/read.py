@@ -12,6 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tiktimer.db.fairpool import fair_connect
+
 
 def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
     """The same pool, with every checkout in autocommit mode."""
@@ -20,7 +22,7 @@ def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
 
 async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as connection:
+    async with fair_connect(engine) as connection:
         yield connection
 
 
