@@ -21,6 +21,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
 
 from tiktimer.db.fairpool import FairSession
 from tiktimer.db.sqlite_turns import TurnTakingSession, WriteTurn
+from tiktimer.kit.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ async def wait_for_database(
                     f"database {engine.url.render_as_string(hide_password=True)} unreachable "
                     f"after {attempt + 1} attempts: {type(exc).__name__}: {_short(exc)}"
                 ) from exc
-            delay = min(max_delay, base_delay * 2**attempt)
+            delay = Backoff(base_delay, 2.0, max_delay).delay(attempt)
             log.warning(
                 "db.connect.retry attempt=%d delay=%.1fs error=%s",
                 attempt + 1,

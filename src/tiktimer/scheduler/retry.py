@@ -5,14 +5,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from tiktimer.kit.backoff import Backoff
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """Attempt `n` (1-based) failed: wait a uniform draw from [0, min(cap, base·2^(n-1))].
 
-    Full jitter (AWS architecture blog, "Exponential Backoff And Jitter") spreads the retries
-    of many posts that failed together, so they do not hit TikTok again in one burst. A
-    platform-given `retry_after` (TikTok's one-minute rate-limit window) is a floor.
+    Full jitter (`kit.backoff`) spreads the retries of many posts that failed together, so
+    they do not hit TikTok again in one burst. A platform-given `retry_after` (TikTok's
+    one-minute rate-limit window) is a floor.
     """
 
     max_attempts: int = 5
@@ -21,8 +23,8 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        wait = self.rng.uniform(0, ceiling)
+        backoff = Backoff(self.base_seconds, 2.0, self.cap_seconds, jitter=1.0, rng=self.rng)
+        wait = backoff.delay(attempt - 1)
         if retry_after is not None and retry_after > 0:
             # Everything that was refused in the same window would come back together.
             spread = min(self.base_seconds, retry_after) * 0.25

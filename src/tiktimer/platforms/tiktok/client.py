@@ -26,7 +26,6 @@ import hmac
 import inspect
 import json
 import logging
-import random
 import re
 import secrets
 import string
@@ -36,11 +35,9 @@ from collections.abc import (
     AsyncIterable,
     Awaitable,
     Callable,
-    Iterator,
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -50,6 +47,7 @@ from urllib.parse import quote, quote_plus, unquote, urlencode
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from tiktimer.kit.backoff import Backoff
 from tiktimer.platforms.tiktok.chunks import Chunk, ChunkPlan, plan_chunks
 from tiktimer.platforms.tiktok.errors import (
     TikTokNetworkError,
@@ -206,38 +204,6 @@ def user_info_fields_for(scopes: Sequence[str]) -> tuple[str, ...]:
 
 
 # -------------------------------------------------------------------------- backoff
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff: ``initial * factor**attempt`` clamped to
-    ``[minimum, maximum]``, shortened by up to ``jitter`` (a fraction) at random."""
-
-    initial: float = 1.0
-    factor: float = 2.0
-    maximum: float = 30.0
-    minimum: float = 0.0
-    jitter: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.initial < 0 or self.factor < 1 or self.maximum < self.minimum:
-            raise ValueError("invalid backoff parameters")
-        if not 0 <= self.jitter <= 1:
-            raise ValueError("jitter must be a fraction within [0, 1]")
-
-    def delay(self, attempt: int) -> float:
-        """Delay before retry number ``attempt`` (0-based)."""
-        base = min(self.maximum, self.initial * self.factor ** min(attempt, 64))
-        if self.jitter:
-            base *= 1 - self.jitter * random.random()
-        return max(self.minimum, base)
-
-    def delays(self, attempts: int | None = None) -> Iterator[float]:
-        """Successive delays; endless when ``attempts`` is None."""
-        attempt = 0
-        while attempts is None or attempt < attempts:
-            yield self.delay(attempt)
-            attempt += 1
 
 
 STATUS_POLL_BACKOFF = Backoff(initial=5.0, factor=1.5, maximum=60.0, minimum=2.0, jitter=0.1)
