@@ -11,7 +11,7 @@ from typing import Any
 
 from . import ids
 from .accounts import DAY_SECONDS, privacy_options
-from .chunks import ChunkPlan, validate_plan
+from .chunks import ChunkPlan
 from .config import ClientConfig, EmulatorConfig
 from .enums import (
     FailReason,
@@ -25,12 +25,17 @@ from .errors import ApiError
 from .lifecycle import StatusView, status_of
 from .models import Creator, PublishRecords, PublishTask, Upload
 from .oauth import Caller
-from .schemas import ContentInit, DirectVideoInit, InboxVideoInit, VideoPostInfo, VideoSourceInfo
-from .text import PHOTO_DESCRIPTION_MAX, PHOTO_TITLE_MAX, VIDEO_TITLE_MAX, utf16_length
+from .post_params import (
+    check_length,
+    check_photo_params,
+    check_photo_ux,
+    check_video_ux,
+    video_source,
+)
+from .schemas import ContentInit, DirectVideoInit, InboxVideoInit, VideoPostInfo
+from .text import VIDEO_TITLE_MAX
 from .uploads import UploadSigner
 from .url_rules import is_verified_url
-
-MAX_PHOTOS = 35
 
 
 class Publisher:
@@ -93,11 +98,11 @@ class Publisher:
         self, caller: Caller, creator: Creator, body: DirectVideoInit, now: float, upload_base: str
     ) -> tuple[PublishTask, dict[str, Any]]:
         post = body.post_info or VideoPostInfo()
-        plan, video_url = self._video_source(body.source_info)
-        _check_length("post_info.title", post.title, VIDEO_TITLE_MAX)
+        plan, video_url = video_source(body.source_info, self._config)
+        check_length("post_info.title", post.title, VIDEO_TITLE_MAX)
         privacy = self._direct_post_checks(caller, creator, post.privacy_level, now)
         if self._config.strict_ux_rules:
-            _check_video_ux(post, privacy, creator)
+            check_video_ux(post, privacy, creator)
         self._check_ownership(caller.client, (video_url,) if video_url else ())
         task = self._new_task(caller, creator, MediaType.VIDEO, PostMode.DIRECT_POST, plan, now)
         task.title = post.title
@@ -110,7 +115,7 @@ class Publisher:
     def init_inbox_video(
         self, caller: Caller, creator: Creator, body: InboxVideoInit, now: float, upload_base: str
     ) -> tuple[PublishTask, dict[str, Any]]:
-        plan, video_url = self._video_source(body.source_info)
+        plan, video_url = video_source(body.source_info, self._config)
         self._inbox_checks(creator, now)
         self._check_ownership(caller.client, (video_url,) if video_url else ())
         task = self._new_task(caller, creator, MediaType.VIDEO, PostMode.MEDIA_UPLOAD, plan, now)
@@ -121,13 +126,13 @@ class Publisher:
     def init_photo(
         self, caller: Caller, creator: Creator, body: ContentInit, now: float
     ) -> tuple[PublishTask, dict[str, Any]]:
-        _check_photo_params(body)
+        check_photo_params(body)
         mode = PostMode(body.post_mode)
         post, source = body.post_info, body.source_info
         if mode is PostMode.DIRECT_POST:
             privacy = self._direct_post_checks(caller, creator, post.privacy_level, now)
             if self._config.strict_ux_rules:
-                _check_photo_ux(post.brand_content_toggle, post.disable_comment, privacy, creator)
+                check_photo_ux(post.brand_content_toggle, post.disable_comment, privacy, creator)
         else:
             self._inbox_checks(creator, now)
             privacy = None
@@ -268,21 +273,6 @@ class Publisher:
                 "spam_risk_too_many_pending_share", "Too many pending inbox shares in 24 hours."
             )
 
-    def _video_source(self, source: VideoSourceInfo) -> tuple[ChunkPlan | None, str | None]:
-        if source.source == Source.FILE_UPLOAD:
-            size, chunk, count = source.video_size, source.chunk_size, source.total_chunk_count
-            if size is None or chunk is None or count is None:
-                raise ApiError(
-                    "invalid_param",
-                    "FILE_UPLOAD needs video_size, chunk_size and total_chunk_count.",
-                )
-            return validate_plan(size, chunk, count, self._config), None
-        if source.source == Source.PULL_FROM_URL:
-            if not source.video_url:
-                raise ApiError("invalid_param", "PULL_FROM_URL needs video_url.")
-            return None, source.video_url
-        raise ApiError("invalid_param", "source_info.source must be FILE_UPLOAD or PULL_FROM_URL.")
-
     def _check_ownership(self, client: ClientConfig, urls: tuple[str, ...]) -> None:
         for url in urls:
             if not is_verified_url(
@@ -390,44 +380,3 @@ class Publisher:
 
 def _avatar_url(username: str) -> str:
     return f"https://p16-sign.tiktokcdn.com/emulator/{username}.jpeg"
-
-
-def _check_length(field: str, text: str | None, limit: int) -> None:
-    if text is not None and utf16_length(text) > limit:
-        raise ApiError("invalid_param", f"{field} exceeds {limit} UTF-16 code units.")
-
-
-def _check_video_ux(post: VideoPostInfo, privacy: PrivacyLevel, creator: Creator) -> None:
-    if post.brand_content_toggle is None:
-        raise ApiError("invalid_param", "post_info.brand_content_toggle is required.")
-    _check_photo_ux(post.brand_content_toggle, post.disable_comment, privacy, creator)
-    settings = creator.settings
-    if (settings.duet_disabled or settings.is_private) and not post.disable_duet:
-        raise ApiError("invalid_param", "The creator disabled duets: send disable_duet=true.")
-    if (settings.stitch_disabled or settings.is_private) and not post.disable_stitch:
-        raise ApiError("invalid_param", "The creator disabled stitches: send disable_stitch=true.")
-
-
-def _check_photo_ux(
-    branded: bool, disable_comment: bool, privacy: PrivacyLevel, creator: Creator
-) -> None:
-    if branded and privacy is PrivacyLevel.SELF_ONLY:
-        raise ApiError("invalid_param", "Branded content visibility cannot be set to private.")
-    if creator.settings.comment_disabled and not disable_comment:
-        raise ApiError("invalid_param", "The creator disabled comments: send disable_comment=true.")
-
-
-def _check_photo_params(body: ContentInit) -> None:
-    if body.media_type != MediaType.PHOTO:
-        raise ApiError("invalid_param", "media_type must be PHOTO.")
-    if body.post_mode not in set(PostMode):
-        raise ApiError("invalid_param", "post_mode must be DIRECT_POST or MEDIA_UPLOAD.")
-    source = body.source_info
-    if source.source != Source.PULL_FROM_URL:
-        raise ApiError("invalid_param", "Photos can only be posted with PULL_FROM_URL.")
-    if not 1 <= len(source.photo_images) <= MAX_PHOTOS:
-        raise ApiError("invalid_param", f"photo_images must hold 1 to {MAX_PHOTOS} URLs.")
-    if source.photo_cover_index >= len(source.photo_images):
-        raise ApiError("invalid_param", "photo_cover_index is out of range.")
-    _check_length("post_info.title", body.post_info.title, PHOTO_TITLE_MAX)
-    _check_length("post_info.description", body.post_info.description, PHOTO_DESCRIPTION_MAX)
