@@ -32,8 +32,8 @@ from tiktimer.scheduler.queue.tables import (
 
 
 class PostQueue(QueueDatabase):
-    """The scheduler's only door to the database (procrastinate's `JobManager`, for posts):
-    the dispatcher's claims here, one post's writes in `steps`."""
+    """The scheduler's door to the queue (procrastinate's `JobManager`, for posts): the
+    dispatcher's claims here, one post's writes in `steps`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
