@@ -22,7 +22,7 @@ from tiktimer.platforms.fake.ledger import Ledger, ledger_path
 from tiktimer.platforms.fake.plugin import FakePlatform
 from tiktimer.platforms.registry import Platforms, UnknownPlatform
 from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine import MachineContext
+from tiktimer.scheduler.machine.context import MachineContext
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import Wakeup
 from tiktimer.storage import media_key

@@ -39,11 +39,12 @@ from tiktimer.platforms.tiktok.emulator import (
     RateLimits,
     create_emulator_app,
 )
-from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine import MachineContext
-from tiktimer.scheduler.pacing import DbPacer, SlidingWindowPacer
-from tiktimer.scheduler.pacing import RateLimits as PacingLimits
+from tiktimer.scheduler.machine.context import MachineContext
+from tiktimer.scheduler.pacing.db_backend import DbPacer
+from tiktimer.scheduler.pacing.window import RateLimits as PacingLimits
+from tiktimer.scheduler.pacing.window import SlidingWindowPacer
+from tiktimer.scheduler.queue.leases import PostQueue
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import Wakeup
 from tiktimer.storage import media_key

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from tests.scheduler.conftest import World, second_engine
 from tiktimer.kit.time import utc_now
-from tiktimer.scheduler.claims import PostQueue, Stage, take_back_unstarted
+from tiktimer.scheduler.queue.leases import PostQueue
+from tiktimer.scheduler.queue.records import Stage
+from tiktimer.scheduler.queue.user_actions import take_back_unstarted
 
 LEASE = timedelta(seconds=60)
 
@@ -97,7 +99,7 @@ async def test_renewal_reports_what_the_worker_still_holds(world: World) -> None
 async def test_a_started_post_cannot_be_taken_back(world: World) -> None:
     [post_id] = await many_due(world, 1)
     [claim] = await world.queue.claim("w", 1, utc_now(), LEASE)
-    assert await world.queue.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
+    assert await world.queue.steps.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
 
     async with world.app.state.sessionmaker() as session, session.begin():
         assert not await take_back_unstarted(session, post_id, utc_now())
@@ -109,11 +111,15 @@ async def test_release_requeues_unstarted_posts_and_leaves_uploads_to_recovery(
 ) -> None:
     unstarted, initializing, uploading = await many_due(world, 3)
     claims = {c.post_id: c for c in await world.queue.claim("w", 3, utc_now(), LEASE)}
-    started = await world.queue.start_attempt(claims[initializing], "w", utc_now(), interrupted="-")
+    started = await world.queue.steps.start_attempt(
+        claims[initializing], "w", utc_now(), interrupted="-"
+    )
     assert started is not None
-    upload = await world.queue.start_attempt(claims[uploading], "w", utc_now(), interrupted="-")
+    upload = await world.queue.steps.start_attempt(
+        claims[uploading], "w", utc_now(), interrupted="-"
+    )
     assert upload is not None
-    assert await world.queue.store_publish_id(
+    assert await world.queue.steps.store_publish_id(
         uploading, upload.attempt_id, "w", "pub-1", "log-1", utc_now()
     )
 

@@ -112,7 +112,7 @@ async def test_claimed_but_unstarted_post_can_be_cancelled_or_rescheduled(
     # The worker that had claimed them finds out at its next guarded write.
     for post_id in (first, second):
         assert (
-            await world.queue.start_attempt(claims[post_id], "w", utc_now(), interrupted="-")
+            await world.queue.steps.start_attempt(claims[post_id], "w", utc_now(), interrupted="-")
             is None
         )
         assert (await world.read(post_id)).claimed_by is None
@@ -123,7 +123,7 @@ async def test_a_started_post_cannot_be_cancelled(world: World, client: httpx.As
     headers, user_id = await alice(client)
     post_id = await world.post(user_id, await world.account(user_id), None)
     [claim] = await world.queue.claim("w", 1, utc_now(), timedelta(60))
-    assert await world.queue.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
+    assert await world.queue.steps.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
 
     response = await client.post(f"/posts/{post_id}/cancel", headers=headers)
 

@@ -26,7 +26,7 @@ from tiktimer.models import Post, SocialAccount, WorkerHeartbeat
 from tiktimer.platforms.tiktok.emulator import Fault, FaultKind
 from tiktimer.publishing.components import build_publishing
 from tiktimer.scheduler.dispatcher import Dispatcher
-from tiktimer.scheduler.machine import MachineContext
+from tiktimer.scheduler.machine.context import MachineContext
 from tiktimer.scheduler.wakeup import Wakeup
 
 

@@ -10,7 +10,7 @@ from tests.scheduler.conftest import Workers, World, settled
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.platforms.contract import PublishJob
-from tiktimer.scheduler.claims import Claim
+from tiktimer.scheduler.queue.records import Claim
 
 GHOST = "ghost-worker"
 
@@ -37,13 +37,13 @@ async def ghost_claim(world: World) -> Claim:
 async def ghost_publish(world: World, *, dies: str) -> tuple[Claim, list[str]]:
     """A worker runs the real publisher and is killed at `dies`."""
     claim = await ghost_claim(world)
-    started = await world.queue.start_attempt(claim, GHOST, utc_now(), interrupted="-")
+    started = await world.queue.steps.start_attempt(claim, GHOST, utc_now(), interrupted="-")
     assert started is not None
     publisher = world.app.state.publishing.publisher(world.app.state.pacer)
     publish_ids: list[str] = []
 
     async def on_publish_id(publish_id: str, log_id: str | None) -> None:
-        stored = await world.queue.store_publish_id(
+        stored = await world.queue.steps.store_publish_id(
             claim.post_id, started.attempt_id, GHOST, publish_id, log_id, utc_now()
         )
         assert stored
@@ -79,7 +79,9 @@ async def test_crash_before_the_platform_answered_starts_a_new_attempt(
 ) -> None:
     [post_id] = await world.ready()
     claim = await ghost_claim(world)
-    assert await world.queue.start_attempt(claim, GHOST, utc_now(), interrupted="-") is not None
+    assert (
+        await world.queue.steps.start_attempt(claim, GHOST, utc_now(), interrupted="-") is not None
+    )
     await expire_lease(world, post_id)
     workers.start()
 
@@ -137,9 +139,9 @@ async def test_a_worker_that_lost_its_lease_changes_nothing(world: World) -> Non
     [taken] = await world.queue.claim("new-owner", 1, utc_now(), timedelta(seconds=60))
     assert taken.previous_worker == GHOST
 
-    assert await world.queue.start_attempt(claim, GHOST, utc_now(), interrupted="-") is None
-    assert not await world.queue.defer(post_id, GHOST, utc_now(), utc_now())
-    assert not await world.queue.fail(post_id, GHOST, None, utc_now(), code="x", message="x")
+    assert await world.queue.steps.start_attempt(claim, GHOST, utc_now(), interrupted="-") is None
+    assert not await world.queue.steps.defer(post_id, GHOST, utc_now(), utc_now())
+    assert not await world.queue.steps.fail(post_id, GHOST, None, utc_now(), code="x", message="x")
     post = await world.read(post_id)
     assert post.claimed_by == "new-owner"
     assert post.status == "publishing"

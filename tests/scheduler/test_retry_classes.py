@@ -10,6 +10,7 @@ from tests.scheduler.conftest import CLIENT_KEY, Workers, World, eventually, set
 from tiktimer.kit.time import ensure_utc
 from tiktimer.models import Post
 from tiktimer.platforms.tiktok.emulator import Fault, FaultKind, FaultPhase
+from tiktimer.scheduler.queue.user_actions import requeue
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 
 
@@ -234,9 +235,7 @@ async def test_polling_gives_up_honestly_and_retry_checks_again(
     await workers.stop(dispatcher)
     world.emulator.clear_faults()
     async with world.app.state.sessionmaker() as session, session.begin():
-        assert await world.queue.requeue(session, post_id, post.user_id, post.updated_at) == (
-            "publishing"
-        )
+        assert await requeue(session, post_id, post.user_id, post.updated_at) == ("publishing")
     workers.start()
     [again] = await settled(world, [post_id])
     assert again.status == "published"
@@ -253,9 +252,7 @@ async def test_retry_after_failure_starts_a_fresh_budget(world: World, workers: 
         )
     post = await world.read(post_id)
     async with world.app.state.sessionmaker() as session, session.begin():
-        assert await world.queue.requeue(session, post_id, post.user_id, post.updated_at) == (
-            "scheduled"
-        )
+        assert await requeue(session, post_id, post.user_id, post.updated_at) == ("scheduled")
     workers.start()
     [after] = await settled(world, [post_id])
     assert after.status == "published"

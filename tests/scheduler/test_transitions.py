@@ -17,7 +17,8 @@ from tiktimer.errors import Conflict, NotFound
 from tiktimer.kit.time import utc_now
 from tiktimer.posts.schemas import PostUpdate
 from tiktimer.posts.service import PostService
-from tiktimer.scheduler.claims import Stage, take_back_unstarted
+from tiktimer.scheduler.queue.records import Stage
+from tiktimer.scheduler.queue.user_actions import make_due_now, requeue, take_back_unstarted
 
 # Every state a post can be in; `publishing` in each of its stages.
 STATES: dict[str, dict[str, Any]] = {
@@ -61,11 +62,10 @@ def _service(name: str) -> Action:
     return call
 
 
-def _queue(name: str) -> Callable[[World], Action]:
-    def bind(world: World) -> Action:
+def _user_action(action: Callable[..., Awaitable[Any]]) -> Callable[[World], Action]:
+    def bind(_world: World) -> Action:
         async def call(session: AsyncSession, post_id: int, user_id: int) -> bool:
-            method = getattr(world.queue, name)
-            return bool(await method(session, post_id, user_id, utc_now()))
+            return bool(await action(session, post_id, user_id, utc_now()))
 
         return call
 
@@ -83,8 +83,8 @@ ALLOWED: dict[str, tuple[Callable[[World], Action], set[str]]] = {
         {"draft", "scheduled", "failed", "cancelled", UNSTARTED},
     ),
     "delete": (lambda _: _service("delete"), set(STATES) - PUBLISHING | {UNSTARTED}),
-    "publish_now": (_queue("make_due_now"), {"draft", "scheduled", "cancelled"}),
-    "retry": (_queue("requeue"), {"failed", "unconfirmed"}),
+    "publish_now": (_user_action(make_due_now), {"draft", "scheduled", "cancelled"}),
+    "retry": (_user_action(requeue), {"failed", "unconfirmed"}),
     "take_back": (lambda _: _take_back, {UNSTARTED}),
 }
 _KEPT = ("status", "publish_stage", "claimed_by", "content", "scheduled_time", "updated_at")

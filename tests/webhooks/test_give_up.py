@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from tests.publishing.helpers import create_post, read_post, stored_media, user_id, wait_for
 from tiktimer.platforms.tiktok.emulator import Emulator
 from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine import MachineContext
+from tiktimer.scheduler.machine.context import MachineContext
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import Wakeup
 

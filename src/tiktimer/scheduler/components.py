@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.config import Settings
-from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.health import scheduler_health
-from tiktimer.scheduler.pacing import SlidingWindowPacer
+from tiktimer.scheduler.pacing.window import SlidingWindowPacer
+from tiktimer.scheduler.queue.leases import PostQueue
 from tiktimer.scheduler.runtime import due_signal, pacer_for
 from tiktimer.scheduler.wakeup import DueSignal, Wakeup
 from tiktimer.scheduler.worker import InProcessScheduler, PlatformsFactory

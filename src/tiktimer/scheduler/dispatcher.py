@@ -25,9 +25,11 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from tiktimer.kit.time import utc_now
-from tiktimer.scheduler.claims import Claim, PostQueue, Stage
 from tiktimer.scheduler.events import state_changed
-from tiktimer.scheduler.machine import LeaseLost, MachineContext, run_post
+from tiktimer.scheduler.machine.context import LeaseLost, MachineContext
+from tiktimer.scheduler.machine.run import run_post
+from tiktimer.scheduler.queue.leases import PostQueue
+from tiktimer.scheduler.queue.records import Claim, Stage
 from tiktimer.scheduler.wakeup import Wakeup
 
 log = logging.getLogger("tiktimer.scheduler")

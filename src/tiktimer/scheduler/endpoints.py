@@ -26,8 +26,9 @@ from tiktimer.models import Post
 from tiktimer.posts import repository
 from tiktimer.posts.dependencies import PostIdPath
 from tiktimer.posts.schemas import PostRead
-from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.events import state_changed
+from tiktimer.scheduler.queue.history import attempts_of
+from tiktimer.scheduler.queue.user_actions import make_due_now, requeue
 from tiktimer.scheduler.wakeup import DueSignal
 
 router = APIRouter(tags=["publishing"], responses=errors(401, 404, 422))
@@ -46,7 +47,6 @@ class AttemptRead(Schema):
     request_ids: list[str]
 
 
-QueueDep = Annotated[PostQueue, Depends(from_state("post_queue"))]
 SignalDep = Annotated[DueSignal, Depends(from_state("due_signal"))]
 
 
@@ -81,7 +81,7 @@ async def _read(session: AsyncSession, user_id: int, post_id: int, status_code: 
     responses=errors(409),
 )
 async def publish_now(
-    post_id: PostIdPath, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, signal: SignalDep
 ) -> Response:
     """Publish a draft, scheduled or cancelled post now (202: the scheduler takes it)."""
     status, account_id = await _status_of(session, user.id, post_id)
@@ -102,7 +102,7 @@ async def publish_now(
             ]
         )
     now = utc_now()
-    if not await queue.make_due_now(session, post_id, user.id, now):
+    if not await make_due_now(session, post_id, user.id, now):
         raise Conflict("Post changed while being queued; try again")
     await signal.post_due(session, now)
     state_changed(post_id, status, "scheduled", "publish_now")
@@ -113,13 +113,13 @@ async def publish_now(
     "/posts/{post_id}/retry", response_model=PostRead, status_code=202, responses=errors(409)
 )
 async def retry_post(
-    post_id: PostIdPath, user: CurrentUser, session: SessionDep, queue: QueueDep, signal: SignalDep
+    post_id: PostIdPath, user: CurrentUser, session: SessionDep, signal: SignalDep
 ) -> Response:
     """Queue a failed post again. An `unconfirmed` one is checked with TikTok again instead
     of being posted a second time."""
     status, _ = await _status_of(session, user.id, post_id)
     now = utc_now()
-    target = await queue.requeue(session, post_id, user.id, now)
+    target = await requeue(session, post_id, user.id, now)
     if target is None:
         raise Conflict(f"Post is {status}; only failed or unconfirmed posts can be retried")
     await signal.post_due(session, now)
@@ -128,11 +128,9 @@ async def retry_post(
 
 
 @router.get("/posts/{post_id}/attempts", response_model=list[AttemptRead])
-async def list_attempts(
-    post_id: PostIdPath, user: CurrentUser, connection: ReadDep, queue: QueueDep
-) -> Response:
+async def list_attempts(post_id: PostIdPath, user: CurrentUser, connection: ReadDep) -> Response:
     """The post's publishing attempts, oldest first, with errors and TikTok log ids."""
-    rows = await queue.attempts_of(connection, user.id, post_id)
+    rows = await attempts_of(connection, user.id, post_id)
     if rows is None:
         raise NotFound("Post not found")
     return JSONBytes(rows)

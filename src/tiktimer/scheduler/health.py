@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.kit.time import ensure_utc, utc_now
-from tiktimer.scheduler.claims import PostQueue
+from tiktimer.scheduler.queue.stats import queue_stats
 
 TIMEOUT_SECONDS = 2.0
 # A worker that missed this many heartbeats is reported as not alive.
@@ -19,13 +19,11 @@ MISSED_BEATS = 3
 def scheduler_health(
     read_engine: AsyncEngine, *, heartbeat_seconds: float, in_process: bool
 ) -> Callable[[], Awaitable[dict[str, Any]]]:
-    queue = PostQueue(read_engine)
-
     async def contribute() -> dict[str, Any]:
         now = utc_now()
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
-                stats = await queue.stats(now)
+                stats = await queue_stats(read_engine, now)
         except Exception as exc:  # the database check reports the outage itself
             return {"scheduler": {"ok": False, "error": type(exc).__name__}}
         workers = []

@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.config import Settings
 from tiktimer.platforms import registry
-from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions, new_worker_id
-from tiktimer.scheduler.machine import Accounts, MachineContext, PlatformLookup
-from tiktimer.scheduler.pacing import RateLimits, SlidingWindowPacer, build_pacer
+from tiktimer.scheduler.machine.context import Accounts, MachineContext, PlatformLookup
+from tiktimer.scheduler.pacing.redis_backend import build_pacer
+from tiktimer.scheduler.pacing.window import RateLimits, SlidingWindowPacer
+from tiktimer.scheduler.queue.leases import PostQueue
 from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
 from tiktimer.scheduler.wakeup import DueSignal, PgListener, Wakeup
 

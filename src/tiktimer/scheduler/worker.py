@@ -25,10 +25,10 @@ from tiktimer.platforms.contract import Pacer
 from tiktimer.platforms.tiktok.connection import build_tiktok
 from tiktimer.platforms.tiktok.sandbox import start_sandbox
 from tiktimer.publishing.components import build_publishing
-from tiktimer.scheduler.claims import PostQueue
 from tiktimer.scheduler.dispatcher import Dispatcher
-from tiktimer.scheduler.machine import PlatformLookup
-from tiktimer.scheduler.pacing import SlidingWindowPacer
+from tiktimer.scheduler.machine.context import PlatformLookup
+from tiktimer.scheduler.pacing.window import SlidingWindowPacer
+from tiktimer.scheduler.queue.leases import PostQueue
 from tiktimer.scheduler.runtime import build_dispatcher, listener_for, pacer_for
 from tiktimer.scheduler.wakeup import PgListener, Wakeup
 

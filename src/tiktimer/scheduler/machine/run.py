@@ -1,88 +1,22 @@
-"""One post's way through publishing, persisted step by step so any crash is recoverable.
-
-    scheduled ──claim──▶ publishing:claimed ──attempt recorded──▶ publishing:initializing
-        ▲                   │ (user cancels/reschedules:       │ platform init returns
-        │                   │  safe, nothing was sent)         ▼ the publish id: stored at once
-        │                   │                        publishing:uploading
-        │ retryable error, ◀┘ rate limited                     │ upload done
-        │ backoff + jitter                                     ▼
-        └───────────────────────────────────────── publishing:confirming ──▶ published | failed
-                                                     (claim released; each status check is a
-                                                      claim of an "expired" lease)  └▶ unconfirmed
-
-Recovery is the same path as normal progress: a post whose lease expired is claimed again;
-with a publish id it is *checked* (polling the platform's status), never initialised a
-second time; without one its interrupted attempt is closed and a new one starts. No database
-connection is held while the platform is called.
-
-Which platform: the claim's (`social_accounts.platform`), found in the registry; its rate
-buckets pace the attempt and each check.
-"""
+"""The state machine: a new attempt (`_publish`) or a check of an uploaded one (`_confirm`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
-from tiktimer.accounts.tokens import AccountUnusable
 from tiktimer.db.availability import database_unavailable
 from tiktimer.kit.time import utc_now
-from tiktimer.platforms.contract import (
-    ErrorKind,
-    OutcomeState,
-    Platform,
-    PublishError,
-    PublishJob,
-)
+from tiktimer.platforms.contract import ErrorKind, OutcomeState, PublishError, PublishOutcome
 from tiktimer.platforms.registry import UnknownPlatform
-from tiktimer.publishing.polling import not_confirmed_message
-from tiktimer.scheduler.claims import AttemptOutcome, Claim, Paced, PostQueue, Stage
 from tiktimer.scheduler.events import state_changed
-from tiktimer.scheduler.pacing import SlidingWindowPacer, Slot
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
+from tiktimer.scheduler.machine.context import LeaseLost, MachineContext
+from tiktimer.scheduler.machine.steps import PUBLISHING, RunSteps
+from tiktimer.scheduler.pacing.window import Slot
+from tiktimer.scheduler.queue.records import Claim, Paced, Stage
 
 log = logging.getLogger("tiktimer.scheduler")
-
-_ErrorHandler = Callable[[PublishError], Awaitable[None]]
-
-PUBLISHING = "publishing"
-
-
-class LeaseLost(Exception):
-    """This worker no longer holds the post (expired, or the user took it back)."""
-
-
-class Accounts(Protocol):
-    """What the machine needs from `AccountTokens` (refreshing is the platform's)."""
-
-    async def mark_reauth_required(self, account_id: int, reason: str) -> None: ...
-
-
-class PlatformLookup(Protocol):
-    """The registry's `Platforms`: a post's platform by name."""
-
-    def get(self, name: str) -> Platform: ...
-
-
-@dataclass(frozen=True)
-class MachineContext:
-    queue: PostQueue
-    platforms: PlatformLookup
-    pacer: SlidingWindowPacer
-    accounts: Accounts | None
-    retry: RetryPolicy
-    poll: PollPolicy
-    worker_id: str
-    # A post whose account must wait longer than this for a platform call slot goes back to
-    # the queue with that due time, instead of holding a worker slot while it waits.
-    max_pacing_wait: float = 2.0
-    # Told when a post's publish id is stored: the rest (upload, verdict) may yield to
-    # other posts' inits, so the dispatcher can claim the next due post at once.
-    on_initiated: Callable[[int], None] | None = None
 
 
 async def run_post(context: MachineContext, claim: Claim) -> None:
@@ -97,7 +31,7 @@ async def run_post(context: MachineContext, claim: Claim) -> None:
 async def _refuse(context: MachineContext, claim: Claim, reason: str) -> None:
     """Not a platform this process has (e.g. `fake` outside sandbox mode): the post fails
     once, with the reason, instead of being reclaimed forever."""
-    if await context.queue.fail(
+    if await context.queue.steps.fail(
         claim.post_id,
         context.worker_id,
         claim.running_attempt_id,
@@ -108,18 +42,8 @@ async def _refuse(context: MachineContext, claim: Claim, reason: str) -> None:
         state_changed(claim.post_id, PUBLISHING, "failed", "platform_unavailable")
 
 
-class PostRun:
-    def __init__(self, context: MachineContext, claim: Claim, platform: Platform) -> None:
-        self.context = context
-        self.claim = claim
-        self.post_id = claim.post_id
-        self.attempt_id: int | None = None
-        self.attempt_number = claim.attempt_count
-        self.publish_id = claim.publish_id
-        self.stage = claim.stage
-        self.platform = platform
-        # The slots taken with the attempt, first bucket (the init) first.
-        self.start_slots: list[Slot] = []
+class PostRun(RunSteps):
+    """One claimed post, walked through the steps of the diagram in `scheduler.machine`."""
 
     async def run(self) -> None:
         if self.claim.publish_id is None:
@@ -148,7 +72,7 @@ class PostRun:
         if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
-        started = await context.queue.start_attempt(
+        started = await context.queue.steps.start_attempt(
             claim,
             context.worker_id,
             utc_now(),
@@ -207,7 +131,7 @@ class PostRun:
     async def _store_publish_id(self, publish_id: str, log_id: str | None) -> None:
         """The publisher's `on_publish_id`: committed before the upload starts."""
         assert self.attempt_id is not None
-        stored = await self.context.queue.store_publish_id(
+        stored = await self.context.queue.steps.store_publish_id(
             self.post_id, self.attempt_id, self.context.worker_id, publish_id, log_id, utc_now()
         )
         if not stored:
@@ -221,7 +145,7 @@ class PostRun:
     async def _uploaded(self) -> None:
         now = utc_now()
         check_at = now + timedelta(seconds=self.context.poll.first_seconds)
-        if await self.context.queue.await_verdict(
+        if await self.context.queue.steps.await_verdict(
             self.post_id, self.context.worker_id, check_at, now, uploaded=True
         ):
             self._moved(Stage.confirming, "uploaded")
@@ -241,46 +165,6 @@ class PostRun:
                 await self._reauthorize(error)
             case ErrorKind.fail:
                 await self._fail(error.code or "rejected", error.message, error.log_id)
-
-    async def _retry_or_fail(self, error: PublishError) -> None:
-        context = self.context
-        if context.retry.exhausted(self.attempt_number):
-            await self._fail(
-                error.code or "attempts_exhausted",
-                f"Gave up after {self.attempt_number} attempts. {error.message}",
-                error.log_id,
-            )
-            return
-        if error.kind is ErrorKind.reinitialize:
-            delay = error.retry_after or 0.0
-            outcome = AttemptOutcome.reinitialize
-        else:
-            delay = context.retry.delay(self.attempt_number, error.retry_after)
-            outcome = AttemptOutcome.retry
-        now = utc_now()
-        at = now + timedelta(seconds=delay)
-        if await context.queue.retry_later(
-            self.post_id,
-            context.worker_id,
-            self.attempt_id,
-            now,
-            at=at,
-            outcome=outcome,
-            code=error.code,
-            message=error.message,
-            log_id=error.log_id,
-        ):
-            state_changed(
-                self.post_id,
-                self._label(),
-                "scheduled",
-                str(outcome),
-                code=error.code,
-                retry_in=f"{delay:.1f}s",
-                attempt=self.attempt_number,
-            )
-        else:
-            self._lost("retry")
 
     # -- checking an uploaded publication -----------------------------------------------
 
@@ -321,7 +205,11 @@ class PostRun:
             else:
                 await self._check_later(waited, platform_status=outcome.platform_status)
             return
-        settled = await context.queue.settle(self.post_id, outcome, utc_now())
+        await self._settle(outcome)
+
+    async def _settle(self, outcome: PublishOutcome) -> None:
+        """The platform's verdict, unless a webhook applied it first."""
+        settled = await self.context.queue.steps.settle(self.post_id, outcome, utc_now())
         target = "failed" if outcome.state is OutcomeState.failed else "published"
         if settled:
             state_changed(
@@ -360,81 +248,6 @@ class PostRun:
             case ErrorKind.fail:
                 await self._fail(error.code or "rejected", error.message, error.log_id)
 
-    async def _check_later(
-        self, waited: float, *, delay: float | None = None, platform_status: str | None = None
-    ) -> None:
-        gap = self.context.poll.next_delay(waited)
-        if delay is not None:
-            gap = max(gap, delay)
-        now = utc_now()
-        if not await self.context.queue.await_verdict(
-            self.post_id,
-            self.context.worker_id,
-            now + timedelta(seconds=gap),
-            now,
-            uploaded=False,
-            platform_status=platform_status,
-        ):
-            self._lost("check_later")
-
-    async def _give_up(self) -> None:
-        timeout = timedelta(seconds=self.context.poll.timeout_seconds)
-        message = not_confirmed_message(timeout, self.platform.title)
-        if await self.context.queue.give_up_waiting(
-            self.post_id, self.context.worker_id, self.attempt_id, message, utc_now()
-        ):
-            state_changed(self.post_id, self._label(), "unconfirmed", "no_verdict_in_time")
-        else:
-            self._lost("give_up")
-
-    # -- accounts ------------------------------------------------------------------------
-
-    async def _refresh_then(self, on_transient: _ErrorHandler, *, check: bool = False) -> bool:
-        """Refresh the account's token (one refresher per account across all workers).
-
-        True when refreshed; otherwise the post has been dealt with: failed when the
-        account needs its owner, `on_transient` for a refresh that failed for now.
-        """
-        account_id = self.claim.account_id
-        title = self.platform.title
-        if self.context.accounts is None or account_id is None:
-            await self._reauthorize(
-                PublishError(ErrorKind.reauthorize, f"The {title} access token was refused.")
-            )
-            return False
-        try:
-            await self.platform.refresh(account_id)
-        except AccountUnusable as exc:
-            await self._fail(
-                "account_unusable", f"The {title} account must be reconnected: {exc.reason}."
-            )
-            return False
-        except Exception as exc:
-            log.warning(
-                "scheduler.refresh.failed post_id=%d account_id=%d error=%s",
-                self.post_id,
-                account_id,
-                type(exc).__name__,
-            )
-            await on_transient(
-                PublishError(
-                    ErrorKind.retry,
-                    f"Refreshing the {title} access token failed; trying again later.",
-                    code="token_refresh_failed",
-                )
-            )
-            return False
-        log.info("scheduler.refreshed post_id=%d account_id=%d", self.post_id, account_id)
-        if check:
-            await self._check_later(0.0, delay=0.0)
-        return True
-
-    async def _reauthorize(self, error: PublishError) -> None:
-        account_id = self.claim.account_id
-        if self.context.accounts is not None and account_id is not None:
-            await self.context.accounts.mark_reauth_required(account_id, error.message)
-        await self._fail(error.code or "reauthorize", error.message, error.log_id)
-
     # -- pacing --------------------------------------------------------------------------
 
     async def _pace_init(self) -> bool:
@@ -454,7 +267,7 @@ class PostRun:
                 break
             await asyncio.sleep(wait)
         now = utc_now()
-        if await self.context.queue.defer(
+        if await self.context.queue.steps.defer(
             self.post_id, self.context.worker_id, now + timedelta(seconds=wait), now
         ):
             state_changed(
@@ -463,46 +276,6 @@ class PostRun:
         else:
             self._lost("defer")
         return False
-
-    # -- helpers -------------------------------------------------------------------------
-
-    async def _fail(self, code: str, message: str, log_id: str | None = None) -> None:
-        if await self.context.queue.fail(
-            self.post_id,
-            self.context.worker_id,
-            self.attempt_id,
-            utc_now(),
-            code=code,
-            message=message,
-            log_id=log_id,
-        ):
-            state_changed(self.post_id, self._label(), "failed", code, log_id=log_id)
-        else:
-            self._lost("fail")
-
-    def _job(self) -> PublishJob:
-        return PublishJob(
-            post_id=self.post_id,
-            attempt_id=self.attempt_id or 0,
-            user_id=self.claim.user_id,
-            account_id=self.claim.account_id,
-            platform=self.claim.platform,
-        )
-
-    def _moved(self, stage: Stage, reason: str, **extra: object) -> None:
-        state_changed(self.post_id, self._label(), f"{PUBLISHING}:{stage}", reason, **extra)
-        self.stage = stage
-
-    def _label(self) -> str:
-        return f"{PUBLISHING}:{self.stage}"
-
-    def _lost(self, step: str) -> None:
-        log.info(
-            "scheduler.claim_lost post_id=%d step=%s worker=%s: another worker or the user has it",
-            self.post_id,
-            step,
-            self.context.worker_id,
-        )
 
 
 def _unexpected(exc: Exception, *, maybe_applied: bool) -> PublishError:
