@@ -130,7 +130,7 @@ def worker(
     """Run a dispatcher only: publish due posts until SIGTERM (then finish or hand back)."""
     from tiktimer.logging import configure_logging
     from tiktimer.platforms.tiktok.sandbox import SandboxUnreachable
-    from tiktimer.scheduler.worker import run_worker
+    from tiktimer.worker_process import run_worker
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)

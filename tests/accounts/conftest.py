@@ -70,7 +70,7 @@ async def connect(
 
 @pytest.fixture
 def emulator(app: FastAPI) -> Emulator:
-    sandbox: Emulator = app.state.sandbox_emulator
+    sandbox: Emulator = app.state.services.sandbox_emulator
     return sandbox
 
 

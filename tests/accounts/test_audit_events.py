@@ -14,8 +14,8 @@ from tiktimer.models import AuditEvent
 
 
 async def events(app: FastAPI, prefix: str = "tiktok.") -> list[AuditEvent]:
-    await app.state.audit.flush()
-    async with app.state.sessionmaker() as session:
+    await app.state.services.audit.flush()
+    async with app.state.services.sessionmaker() as session:
         rows = await session.execute(
             select(AuditEvent).where(AuditEvent.event.startswith(prefix)).order_by(AuditEvent.id)
         )
@@ -23,7 +23,7 @@ async def events(app: FastAPI, prefix: str = "tiktok.") -> list[AuditEvent]:
 
 
 async def stored_text(app: FastAPI) -> str:
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         rows = await connection.execute(text("SELECT * FROM audit_events"))
         return " ".join(str(value) for row in rows for value in row)
 
@@ -36,9 +36,9 @@ async def test_connect_refresh_refused_and_disconnect_are_recorded(
     [account] = await accounts(client, alice)
     me = (await client.get("/users/me", headers=alice)).json()
     access, refresh = await plaintext_tokens(app, account["id"])
-    await app.state.tiktok.refresh_access_token(refresh)  # rotates it behind our back
+    await app.state.services.tiktok.refresh_access_token(refresh)  # rotates it behind our back
     with pytest.raises(AccountUnusable):
-        await app.state.account_tokens.refresh(account["id"])
+        await app.state.services.account_tokens.refresh(account["id"])
     assert (await client.delete("/api/v1/auth/tiktok/disconnect", headers=alice)).is_success
 
     recorded = await events(app)

@@ -29,14 +29,14 @@ async def accounts(client: httpx.AsyncClient, headers: dict[str, str]) -> list[d
 
 
 async def raw_rows(app: FastAPI) -> list[dict]:
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         rows = await connection.execute(text("SELECT * FROM social_accounts"))
         return [dict(r) for r in rows.mappings()]
 
 
 async def plaintext_tokens(app: FastAPI, account_id: int) -> tuple[str, str]:
-    cipher = app.state.cipher
-    async with app.state.sessionmaker() as session:
+    cipher = app.state.services.cipher
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(SocialAccount, account_id)
         assert account is not None
         assert account.access_token_encrypted
@@ -104,7 +104,7 @@ async def test_expired_state_is_refused(
     from datetime import UTC, datetime, timedelta
 
     redirect = await consent(client, await start(client, alice))
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         past = datetime.now(UTC) - timedelta(seconds=1)
         await session.execute(update(OAuthState).values(expires_at=past))
         await session.commit()
@@ -140,8 +140,8 @@ async def test_wrong_code_verifier_is_refused_by_tiktok(
     client: httpx.AsyncClient, app: FastAPI, alice: dict[str, str]
 ) -> None:
     redirect = await consent(client, await start(client, alice))
-    async with app.state.sessionmaker() as session:
-        wrong = app.state.cipher.encrypt("x" * 64)
+    async with app.state.services.sessionmaker() as session:
+        wrong = app.state.services.cipher.encrypt("x" * 64)
         await session.execute(update(OAuthState).values(code_verifier_encrypted=wrong))
         await session.commit()
     page = await client.get(redirect.path_and_query)
@@ -239,13 +239,13 @@ async def test_refresh_rotates_and_old_refresh_token_dies(
     await connect(client, alice)
     [account] = await accounts(client, alice)
     old_access, old_refresh = await plaintext_tokens(app, account["id"])
-    tokens: AccountTokens = app.state.account_tokens
+    tokens: AccountTokens = app.state.services.account_tokens
     fresh = await tokens.refresh(account["id"])
     new_access, new_refresh = await plaintext_tokens(app, account["id"])
     assert fresh.token == new_access != old_access
     assert new_refresh != old_refresh
     with pytest.raises(TikTokError):
-        await app.state.tiktok.refresh_access_token(old_refresh)
+        await app.state.services.tiktok.refresh_access_token(old_refresh)
 
 
 async def test_concurrent_refreshes_perform_one(
@@ -253,9 +253,9 @@ async def test_concurrent_refreshes_perform_one(
 ) -> None:
     await connect(client, alice)
     [account] = await accounts(client, alice)
-    tokens: AccountTokens = app.state.account_tokens
+    tokens: AccountTokens = app.state.services.account_tokens
     # Force both callers to want a refresh at the same moment.
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         from datetime import UTC, datetime
 
         await session.execute(
@@ -276,9 +276,9 @@ async def test_dead_refresh_token_marks_account_reauth_required(
     await connect(client, alice)
     [account] = await accounts(client, alice)
     _, refresh = await plaintext_tokens(app, account["id"])
-    await app.state.tiktok.refresh_access_token(refresh)  # rotates it behind our back
+    await app.state.services.tiktok.refresh_access_token(refresh)  # rotates it behind our back
     with pytest.raises(AccountUnusable):
-        await app.state.account_tokens.refresh(account["id"])
+        await app.state.services.account_tokens.refresh(account["id"])
     [after] = await accounts(client, alice)
     assert after["status"] == "reauth_required"
     assert after["token_health"] == "reauth_required"
@@ -315,7 +315,7 @@ async def test_no_secret_reaches_a_log_line(
         await client.get(redirect.path_and_query)
         [account] = await accounts(client, alice)
         first_access, first_refresh = await plaintext_tokens(app, account["id"])
-        await app.state.account_tokens.refresh(account["id"])
+        await app.state.services.account_tokens.refresh(account["id"])
         access, refresh = await plaintext_tokens(app, account["id"])
     secrets = {
         "code": redirect.query["code"],

@@ -244,14 +244,16 @@ def _cookie(name: str, value: str) -> Cookie:
 @pytest.fixture
 async def limits_on(app: FastAPI) -> AsyncIterator[None]:
     """Login limits as in production, but tight: 2 failures per address and account."""
-    original = app.state.credential_limits
-    settings = app.state.settings.model_copy(
+    original = app.state.services.credential_limits
+    settings = app.state.services.settings.model_copy(
         update={"rate_limits_enabled": True, "rate_limit_login_user": "2/minute"}
     )
-    app.state.credential_limits = build_credential_limits(settings, key_prefix=f"t-{id(app)}")
+    app.state.services.credential_limits = build_credential_limits(
+        settings, key_prefix=f"t-{id(app)}"
+    )
     yield
-    await app.state.credential_limits.limiter.aclose()
-    app.state.credential_limits = original
+    await app.state.services.credential_limits.limiter.aclose()
+    app.state.services.credential_limits = original
 
 
 @pytest.mark.usefixtures("limits_on")

@@ -35,7 +35,7 @@ async def audit(
 
 
 async def everything_stored(app: FastAPI) -> str:
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         rows = await connection.execute(text("SELECT * FROM audit_events"))
         return " ".join(str(value) for row in rows for value in row)
 
@@ -191,7 +191,7 @@ async def test_a_failing_audit_write_never_fails_the_request(
     await register(client, "alice")
     nowhere = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x")
     broken = AuditLog(nowhere)
-    service = app.state.auth_service
+    service = app.state.services.auth_service
     original = service.audit_log
     service.audit_log = broken
     try:
@@ -208,21 +208,21 @@ async def test_a_failing_audit_write_never_fails_the_request(
 
 
 async def test_writer_batches_what_gathers(app: FastAPI, client: httpx.AsyncClient) -> None:
-    writer = AuditLog(app.state.engine, batch=100)
+    writer = AuditLog(app.state.services.engine, batch=100)
     try:
         for n in range(250):
             writer.record(Event.login, Outcome.failure, subject=f"user:{n}", address="192.0.2.1")
         await writer.flush()
     finally:
         await writer.aclose()
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 250
 
 
 async def test_a_full_writer_drops_instead_of_growing(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    writer = AuditLog(app.state.engine, capacity=10)
+    writer = AuditLog(app.state.services.engine, capacity=10)
     try:
         for _ in range(15):  # nothing runs between these calls: the writer has not started
             writer.record(Event.login, Outcome.failure)
@@ -233,7 +233,7 @@ async def test_a_full_writer_drops_instead_of_growing(
 
 
 async def test_strings_are_bounded_and_nul_free(app: FastAPI, client: httpx.AsyncClient) -> None:
-    writer = AuditLog(app.state.engine)
+    writer = AuditLog(app.state.services.engine)
     try:
         writer.record(
             Event.login,
@@ -245,7 +245,7 @@ async def test_strings_are_bounded_and_nul_free(app: FastAPI, client: httpx.Asyn
         await writer.flush()
     finally:
         await writer.aclose()
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         row = (await session.execute(select(AuditEvent))).scalar_one()
     assert row.subject == "s" * 128
     assert row.address == "a" * 64

@@ -197,8 +197,8 @@ async def _make_admin(app: FastAPI, username: str) -> None:
     from tiktimer.db.session import session_scope
     from tiktimer.users.schemas import UserCreate
 
-    service = app.state.user_service
-    async with session_scope(app.state.sessionmaker) as session:
+    service = app.state.services.user_service
+    async with session_scope(app.state.services.sessionmaker) as session:
         data = UserCreate(
             username=username, email=f"{username}@example.com", password=DEFAULT_PASSWORD
         )

@@ -22,7 +22,7 @@ async def me(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, ob
 
 
 async def active_admins(app: FastAPI) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         count = await session.scalar(
             select(func.count())
             .select_from(User)
@@ -44,8 +44,8 @@ async def test_the_last_admin_cannot_remove_itself(
     after = await me(client, root)  # nothing changed, the session still works
     assert after["is_active"] is True
     assert after["is_superuser"] is True
-    await app.state.audit.flush()
-    async with app.state.sessionmaker() as session:
+    await app.state.services.audit.flush()
+    async with app.state.services.sessionmaker() as session:
         event = (
             await session.execute(
                 select(AuditEvent).where(AuditEvent.event == "admin.user_updated")
@@ -110,7 +110,7 @@ async def test_two_admins_removing_each_other_at_once_leave_one(
         assert sorted(a.status_code for a in answers) in ([200, 409], [200, 401], [200, 403])
         assert await active_admins(app) == 1
         # Leave the survivor alone for the next round: it stays an admin.
-        async with app.state.sessionmaker() as session, session.begin():
+        async with app.state.services.sessionmaker() as session, session.begin():
             for user in (await session.execute(select(User))).scalars():
                 user.is_superuser = False
 

@@ -66,7 +66,7 @@ async def test_post_reads_refuse_a_deactivated_user(
 ) -> None:
     headers = await user_headers(client, "alice")
     post = await create(client, headers)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(User).where(User.username == "alice").values(is_active=False))
         await session.commit()
     for url in ("/posts/", f"/posts/{post['id']}"):
@@ -188,7 +188,7 @@ async def test_state_locks(
 ) -> None:
     headers = await user_headers(client, "alice")
     post = await create(client, headers)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(Post).where(Post.id == post["id"]).values(status=status))
         await session.commit()
     url = f"/posts/{post['id']}"

@@ -35,18 +35,20 @@ EnableLimits = Callable[..., CredentialLimits]
 
 @pytest.fixture
 async def enable_limits(app: FastAPI) -> AsyncIterator[EnableLimits]:
-    original = app.state.credential_limits
+    original = app.state.services.credential_limits
     built: list[CredentialLimits] = []
 
     def enable(key_prefix: str = KEY_PREFIX, **overrides: Any) -> CredentialLimits:
-        settings = app.state.settings.model_copy(update={"rate_limits_enabled": True, **overrides})
+        settings = app.state.services.settings.model_copy(
+            update={"rate_limits_enabled": True, **overrides}
+        )
         limits = build_credential_limits(settings, key_prefix=key_prefix)
         built.append(limits)
-        app.state.credential_limits = limits
+        app.state.services.credential_limits = limits
         return limits
 
     yield enable
-    app.state.credential_limits = original
+    app.state.services.credential_limits = original
     for limits in built:
         await limits.limiter.aclose()
 
@@ -193,7 +195,7 @@ async def test_account_ceiling_pauses_password_login_and_is_audited_once(
     for n in range(3):
         async with client_from(app, f"203.0.113.{n + 10}") as attacker:
             assert_limited(await try_login(attacker, "alice", "wrong-password"))
-    await app.state.audit.flush()
+    await app.state.services.audit.flush()
     lockouts = await _audit_rows(app, "auth.lockout")
     assert len(lockouts) == 1
     assert lockouts[0]["subject"] == f"user:{alice['id']}"
@@ -220,7 +222,7 @@ async def test_a_burst_of_guesses_cannot_overshoot_the_ceiling(
     answers = await asyncio.gather(*(guess(n) for n in range(20)))
     assert sorted(answers) == [401] * 5 + [429] * 15
     assert len(verified) == 5
-    await app.state.audit.flush()
+    await app.state.services.audit.flush()
     assert len(await _audit_rows(app, "auth.lockout")) == 1
 
 
@@ -252,13 +254,13 @@ async def test_the_owners_known_address_gets_in_after_the_pause(
         assert_limited(await try_login(stranger, "alice", DEFAULT_PASSWORD), window_seconds=1)
     async with client_from(app, "198.51.100.7") as owner:
         assert_limited(await try_login(owner, "alice", DEFAULT_PASSWORD), window_seconds=1)
-    await app.state.audit.flush()
+    await app.state.services.audit.flush()
     assert len(await _audit_rows(app, "auth.lockout")) == 2
 
 
 def _count_hashes(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The passwords the hash threads verify, in order."""
-    passwords = app.state.auth_service.passwords
+    passwords = app.state.services.auth_service.passwords
     verify = passwords.verify
     verified: list[str] = []
 
@@ -337,7 +339,7 @@ async def _audit_rows(app: FastAPI, event: str, outcome: str | None = None) -> l
     query = select(AuditEvent).where(AuditEvent.event == event)
     if outcome is not None:
         query = query.where(AuditEvent.outcome == outcome)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         rows = (await session.execute(query)).scalars()
         return [
             {"subject": r.subject, "outcome": r.outcome, "detail": r.detail, "address": r.address}
@@ -351,7 +353,7 @@ async def test_limited_login_is_refused_before_the_password_hash(
     enable_limits: EnableLimits,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    passwords = app.state.auth_service.passwords
+    passwords = app.state.services.auth_service.passwords
     verify = passwords.verify
     verified: list[str] = []
 

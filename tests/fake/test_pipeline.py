@@ -40,18 +40,18 @@ OPTIONS = DispatcherOptions(
 @pytest.fixture(autouse=True)
 def empty_ledger(app: FastAPI) -> None:
     """Post ids start over with the emptied tables: so does the fake's ledger."""
-    ledger_path(app.state.settings.data_dir).unlink(missing_ok=True)
+    ledger_path(app.state.services.settings.data_dir).unlink(missing_ok=True)
 
 
 @pytest.fixture
 async def platforms(app: FastAPI) -> Platforms:
-    built: Platforms = app.state.publishing.platforms(app.state.pacer)
+    built: Platforms = app.state.services.publishing.platforms(app.state.services.pacer)
     return built
 
 
 @pytest.fixture
 async def dispatcher(app: FastAPI, platforms: Platforms) -> AsyncIterator[Dispatcher]:
-    state = app.state
+    state = app.state.services
     context = MachineContext(
         queue=state.post_queue,
         platforms=platforms,
@@ -81,7 +81,7 @@ async def _video(app: FastAPI, user_id: int) -> str:
     media_id = str(uuid.uuid4())
     data = media_id.encode() * 100
     key = media_key(user_id, media_id, utc_now(), ".mp4")
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         session.add(
             Media(
                 id=media_id,
@@ -132,7 +132,7 @@ async def attempts(
 
 
 def ledger(app: FastAPI) -> Ledger:
-    return Ledger(ledger_path(app.state.settings.data_dir))
+    return Ledger(ledger_path(app.state.services.settings.data_dir))
 
 
 def published_times(app: FastAPI, post_id: int) -> int:

@@ -81,7 +81,7 @@ async def s3_app(
 
 def bucket_contents(app: FastAPI, moto_endpoint: str) -> list[str]:
     """Objects and pending multipart uploads, asked of S3 directly (not through the proxy)."""
-    bucket = app.state.settings.s3_bucket
+    bucket = app.state.services.settings.s3_bucket
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
     try:
         objects = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -92,7 +92,7 @@ def bucket_contents(app: FastAPI, moto_endpoint: str) -> list[str]:
 
 
 def temporary_files(app: FastAPI) -> list[str]:
-    upload_dir = Path(app.state.settings.upload_dir)
+    upload_dir = Path(app.state.services.settings.upload_dir)
     return sorted(str(p.relative_to(upload_dir)) for p in upload_dir.rglob("*") if p.is_file())
 
 

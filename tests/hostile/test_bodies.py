@@ -147,7 +147,7 @@ async def test_deeply_nested_json_is_422_not_500(client: httpx.AsyncClient) -> N
 async def test_a_signed_webhook_nested_deeply_or_with_nul_is_400_not_500(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    secret = app.state.webhook_settings.client_secret
+    secret = app.state.services.webhook_settings.client_secret
     deep = b'{"event": "x", "content": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
     nul = b'{"event": "authorization.removed", "user_openid": "a\\u0000b"}'
     long_event = json.dumps({"event": "e" * 65}).encode()

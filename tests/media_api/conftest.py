@@ -117,16 +117,16 @@ def stored(app: FastAPI) -> Stored:
 
 
 def _empty_media(app: FastAPI) -> None:
-    storage = app.state.storage
+    storage = app.state.services.storage
     if isinstance(storage, S3Storage):
         listed = storage.client.list_objects_v2(Bucket=storage.bucket).get("Contents", [])
         for item in listed:
             storage.client.delete_object(Bucket=storage.bucket, Key=item["Key"])
     else:
-        shutil.rmtree(app.state.settings.media_dir, ignore_errors=True)
+        shutil.rmtree(app.state.services.settings.media_dir, ignore_errors=True)
     for directory in (
-        app.state.upload_sessions.sessions_dir,
-        app.state.upload_sessions.incoming_dir,
+        app.state.services.upload_sessions.sessions_dir,
+        app.state.services.upload_sessions.incoming_dir,
     ):
         for path in Path(directory).iterdir():
             path.unlink()

@@ -122,21 +122,21 @@ class Stored:
         self.app = app
 
     def objects(self) -> list[str]:
-        storage = self.app.state.storage
+        storage = self.app.state.services.storage
         if isinstance(storage, S3Storage):
             client, bucket = storage.client, storage.bucket
             listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
             pending = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
             return sorted([o["Key"] for o in listed] + [f"upload:{u['Key']}" for u in pending])
-        root: Path = self.app.state.settings.media_dir
+        root: Path = self.app.state.services.settings.media_dir
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
     def upload_files(self) -> list[str]:
-        root: Path = self.app.state.upload_sessions.directory
+        root: Path = self.app.state.services.upload_sessions.directory
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
     async def rows(self) -> list[dict[str, Any]]:
-        async with self.app.state.engine.connect() as connection:
+        async with self.app.state.services.engine.connect() as connection:
             result = await connection.execute(
                 text("SELECT id, user_id, status, deleted_at, storage_key FROM media ORDER BY id")
             )
@@ -148,7 +148,7 @@ class Stored:
 
 def server_env(app: FastAPI, database: DatabaseUnderTest, **extra: str) -> dict[str, str]:
     """Environment for a `tiktimer` process sharing the test app's database and storage."""
-    settings = app.state.settings
+    settings = app.state.services.settings
     env = clean_env(
         DATABASE_URL=database.url,
         SECRET_KEY=settings.secret_key.get_secret_value(),

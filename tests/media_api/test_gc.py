@@ -29,12 +29,12 @@ KEEP_PUBLISHED = timedelta(days=30)
 
 async def gc(app: FastAPI, now: datetime) -> GcReport:
     return await run_gc(
-        app.state.sessionmaker,
-        app.state.storage,
+        app.state.services.sessionmaker,
+        app.state.services.storage,
         now,
         unused_ttl=UNUSED_TTL,
         keep_published=KEEP_PUBLISHED,
-        uploads=app.state.upload_sessions,
+        uploads=app.state.services.upload_sessions,
     )
 
 
@@ -60,7 +60,7 @@ async def post_using(
     response = await client.post("/posts/", json=body, headers=headers)
     assert response.status_code == 201, response.text
     post_id: int = response.json()["id"]
-    async with app.state.sessionmaker() as session:  # stand in for the publisher
+    async with app.state.services.sessionmaker() as session:  # stand in for the publisher
         values = {"status": status, "published_at": published_at}
         await session.execute(update(Post).where(Post.id == post_id).values(**values))
         await session.commit()
@@ -151,7 +151,7 @@ async def test_gc_sweeps_expired_uploads_and_stale_temp_files(
     app: FastAPI, client: httpx.AsyncClient, stored: Stored
 ) -> None:
     headers = await user_headers(client, "alice")
-    uploads = app.state.upload_sessions
+    uploads = app.state.services.upload_sessions
     idle = await client.post("/api/v1/media/uploads", headers={**headers, "Upload-Length": "9"})
     fresh = await client.post("/api/v1/media/uploads", headers={**headers, "Upload-Length": "9"})
     stale_temp = uploads.incoming_dir / "0123abcd.part"
@@ -164,7 +164,7 @@ async def test_gc_sweeps_expired_uploads_and_stale_temp_files(
 
     assert report.expired_uploads == [idle.json()["upload_id"]]
     fresh_id = fresh.json()["upload_id"]
-    local = app.state.settings.storage == "local"  # on S3 the bytes are in the bucket
+    local = app.state.services.settings.storage == "local"  # on S3 the bytes are in the bucket
     assert stored.upload_files() == ([f"sessions/{fresh_id}.part"] if local else [])
     assert describe(report)[-1] == "0 media removed (0 bytes), 1 expired uploads"
 
@@ -180,7 +180,7 @@ async def test_tiktimer_media_gc_command(
     old = await uploaded(client, headers, media_samples, "h264_mp4")
     new = await uploaded(client, headers, media_samples, "vp9_webm")
     user_id = (await client.get("/users/me", headers=headers)).json()["id"]
-    async with app.state.sessionmaker() as session:  # uploaded two hours ago
+    async with app.state.services.sessionmaker() as session:  # uploaded two hours ago
         two_hours_ago = utc_now() - timedelta(hours=2)
         statement = update(Media).where(Media.id == old["id"]).values(created_at=two_hours_ago)
         await session.execute(statement)

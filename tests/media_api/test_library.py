@@ -38,7 +38,7 @@ async def post_using(
 
 async def set_post_status(app: FastAPI, post_id: int, status: str) -> None:
     """Stand in for the publisher, which is not built yet."""
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         await session.execute(update(Post).where(Post.id == post_id).values(status=status))
         await session.commit()
 

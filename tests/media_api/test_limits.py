@@ -85,7 +85,7 @@ async def test_an_interrupted_upload_leaves_no_object_record_or_temp_file(
     spooled: list[int] = []
 
     async def on_disk() -> None:  # wait for the batch write in flight, then look
-        incoming = Path(app.state.upload_sessions.incoming_dir)
+        incoming = Path(app.state.services.upload_sessions.incoming_dir)
         for _ in range(200):
             spooled[:] = [p.stat().st_size for p in incoming.iterdir()]
             if spooled and spooled[0] >= BATCH_SIZE:

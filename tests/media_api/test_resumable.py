@@ -58,7 +58,7 @@ async def expire(app: FastAPI, upload_id: str) -> None:
         .where(ResumableUpload.id == upload_id)
         .values(expires_at=utc_now() - timedelta(minutes=1))
     )
-    async with app.state.engine.begin() as connection:
+    async with app.state.services.engine.begin() as connection:
         await connection.execute(statement)
 
 
@@ -284,18 +284,18 @@ async def test_the_hash_is_recomputed_when_another_process_took_the_chunks(
     data = media_samples["jpeg"].read_bytes()
     upload_id = (await start(client, headers, len(data)))["upload_id"]
     await send(client, headers, upload_id, 0, data)
-    ours: UploadSessions = app.state.upload_sessions
+    ours: UploadSessions = app.state.services.upload_sessions
     other_process = UploadSessions(
         ours.directory,
         engine=ours.engine,
-        storage=app.state.storage,
+        storage=app.state.services.storage,
         max_bytes=ours.max_bytes,
         ttl=ours.ttl,
     )
     user_id = (await client.get("/users/me", headers=headers)).json()["id"]
 
     async with (
-        app.state.sessionmaker() as session,
+        app.state.services.sessionmaker() as session,
         other_process.completed(user_id, upload_id, utc_now(), session) as received,
     ):
         assert received.sha256 == hashlib.sha256(data).hexdigest()

@@ -234,9 +234,9 @@ async def _held_by_a_dead_request(app: FastAPI, upload_id: str, lease_left: time
         .where(ResumableUpload.id == upload_id)
         .values(claim_token=uuid.uuid4().hex, claimed_until=utc_now() + lease_left)
     )
-    async with app.state.engine.begin() as connection:
+    async with app.state.services.engine.begin() as connection:
         await connection.execute(statement)
-    part: Path = app.state.upload_sessions.sessions_dir / f"{upload_id}.part"
+    part: Path = app.state.services.upload_sessions.sessions_dir / f"{upload_id}.part"
     if part.exists():  # local storage: bytes written after the last recorded offset
         with part.open("ab") as f:
             f.write(b"never recorded")
@@ -250,11 +250,11 @@ async def test_gc_removes_the_bytes_of_an_upload_whose_row_is_gone(
     upload_id = await start(a, headers, len(big_video))
     chunk = big_video[: 9 * MiB]  # on S3: a multipart upload with one part, and a tail
     assert (await send(a, headers, upload_id, 0, chunk)).status_code == 204
-    async with host_apps[0].state.engine.begin() as connection:  # a crash lost the row
+    async with host_apps[0].state.services.engine.begin() as connection:  # a crash lost the row
         await connection.execute(delete(ResumableUpload).where(ResumableUpload.id == upload_id))
     assert not nothing_pending(host_apps)
 
-    uploads = host_apps[1].state.upload_sessions
+    uploads = host_apps[1].state.services.upload_sessions
     await uploads.sweep(utc_now() + 2 * uploads.ttl)  # the leftovers are old by then
 
     assert nothing_pending(host_apps)

@@ -41,7 +41,7 @@ async def test_a_dropped_connection_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
     headers = await user_headers(client, "alice")
-    incoming = Path(app.state.upload_sessions.incoming_dir)
+    incoming = Path(app.state.services.upload_sessions.incoming_dir)
     head = part_head()
     declared = len(head) + int(1.8 * MiB)
 
@@ -78,7 +78,7 @@ async def test_curl_upload_and_early_413(
 ) -> None:
     headers = await user_headers(client, "alice")
     too_big = tmp_path / "too-big.mp4"
-    too_big.write_bytes(b"\0" * (app.state.settings.max_upload_bytes + 3 * MiB))
+    too_big.write_bytes(b"\0" * (app.state.services.settings.max_upload_bytes + 3 * MiB))
 
     def curl(base: str, path: Path) -> str:
         command = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"]

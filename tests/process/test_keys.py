@@ -57,5 +57,5 @@ async def test_rotation_keeps_accounts_usable(tmp_path: Path) -> None:
             accounts = (await client.get("/api/v1/accounts", headers=headers)).json()
             assert len(accounts) == 2
             for account in accounts:
-                token = await app.state.account_tokens.access_token(account["id"])
+                token = await app.state.services.account_tokens.access_token(account["id"])
                 assert token.token

@@ -38,23 +38,23 @@ async def app(
 @pytest.fixture(autouse=True)
 def _fresh_creator_info(app: FastAPI) -> None:
     """Account ids restart with every test: never reuse another test's creator_info."""
-    app.state.publishing.creators.forget()
+    app.state.services.publishing.creators.forget()
 
 
 @pytest.fixture
 def emulator(app: FastAPI) -> Emulator:
-    sandbox: Emulator = app.state.sandbox_emulator
+    sandbox: Emulator = app.state.services.sandbox_emulator
     return sandbox
 
 
 @pytest.fixture
 def pacer(app: FastAPI) -> RecordingPacer:
-    return RecordingPacer(app.state.pacer)
+    return RecordingPacer(app.state.services.pacer)
 
 
 @pytest.fixture
 def publisher(app: FastAPI, pacer: RecordingPacer) -> TikTokPublisher:
-    publisher: TikTokPublisher = app.state.publishing.publisher(pacer)
+    publisher: TikTokPublisher = app.state.services.publishing.publisher(pacer)
     return publisher
 
 

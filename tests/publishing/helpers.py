@@ -125,7 +125,7 @@ async def stored_media(
     video, the emulator only counts and hashes bytes). Returns (media id, SHA-256)."""
     media_id = str(uuid.uuid4())
     key = media_key(owner_id, media_id, utc_now(), ".mp4" if kind == "video" else ".jpg")
-    path = app.state.storage.local_path(key)
+    path = app.state.services.storage.local_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     sha256 = marked_sparse_file(path, size)
     row = Media(
@@ -142,7 +142,7 @@ async def stored_media(
         verdict=verdict if verdict is not None else {"ok": True, "reasons": []},
         status="ready",
     )
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         session.add(row)
     return media_id, sha256
 
@@ -158,7 +158,7 @@ async def create_post(
 
 
 async def read_post(app: FastAPI, post_id: int) -> Post:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         post = await session.scalar(select(Post).where(Post.id == post_id))
     assert post is not None
     return post
@@ -173,7 +173,7 @@ class Driven:
 
 
 async def mark_publishing(app: FastAPI, post_id: int) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post).where(Post.id == post_id).values(status=PostStatus.publishing)
         )
@@ -195,7 +195,7 @@ async def start(
 ) -> str:
     async def sink(publish_id: str, log_id: str | None) -> None:
         publish_ids.append(publish_id)
-        async with app.state.sessionmaker() as session, session.begin():
+        async with app.state.services.sessionmaker() as session, session.begin():
             await session.execute(
                 update(Post).where(Post.id == post_id).values(platform_publish_id=publish_id)
             )
@@ -221,7 +221,7 @@ async def settle(
         emulator.advance_clock(2.0)
         await asyncio.sleep(0.05)  # let TikTok's background pulls (photos) run
         outcome = await publisher.check(job, publish_id)
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await apply_outcome(session, post_id, outcome)
     return outcome
 

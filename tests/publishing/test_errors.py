@@ -93,7 +93,7 @@ async def test_init_error_codes(
 async def test_unusable_token_means_reauthorize(
     app: FastAPI, emulator: Emulator, publisher: TikTokPublisher, post_id: int, account: int
 ) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(SocialAccount)
             .where(SocialAccount.id == account)
@@ -217,7 +217,7 @@ async def test_failed_because_access_was_removed(
     driven = await drive(app, publisher, emulator, post_id)
     assert driven.post.status == "failed"
     assert driven.post.platform_fail_reason == "auth_removed"
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         stored = await session.get(SocialAccount, account)
         assert stored is not None
         assert stored.status == "reauth_required"
@@ -236,15 +236,15 @@ async def test_missing_media_file_fails_with_a_reason(
     app: FastAPI, emulator: Emulator, publisher: TikTokPublisher, post_id: int
 ) -> None:
     post = await read_post(app, post_id)
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         [medium] = await load_post_media(session, post.id)
-    await app.state.storage.delete(medium.storage_key)
+    await app.state.services.storage.delete(medium.storage_key)
     driven = await drive(app, publisher, emulator, post_id)
     assert driven.error is not None
     assert driven.error.kind is ErrorKind.fail
     assert "could not be read from storage" in driven.error.message
     assert [p.status for p in emulator.publications()] == ["PROCESSING_UPLOAD"]
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         assert (await session.get(Post, post_id)) is not None
 
 

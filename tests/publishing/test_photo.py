@@ -84,7 +84,7 @@ async def test_public_media_urls_are_signed_and_expire(
 ) -> None:
     photo = await upload(client, alice, samples["jpeg"])
     video = await upload(client, alice, samples["h264_mp4"])
-    signer: MediaUrlSigner = app.state.media_url_signer
+    signer: MediaUrlSigner = app.state.services.media_url_signer
     url = signer.url(photo["id"])
     assert url.startswith(f"{MEDIA_BASE}/api/v1/media/{photo['id']}/public?exp=")
     path = url.removeprefix(MEDIA_BASE)
@@ -101,7 +101,10 @@ async def test_public_media_urls_are_signed_and_expire(
     late = path.replace("exp=", "exp=1")  # an edited expiry breaks the signature
     assert (await client.get(late)).status_code == 404
     an_hour_ago = MediaUrlSigner(
-        app.state.settings.jwt_key, MEDIA_BASE, ttl_seconds=600, clock=lambda: time.time() - 3600
+        app.state.services.settings.jwt_key,
+        MEDIA_BASE,
+        ttl_seconds=600,
+        clock=lambda: time.time() - 3600,
     )
     expired = an_hour_ago.url(photo["id"]).removeprefix(MEDIA_BASE)  # genuine, but expired
     assert (await client.get(expired)).status_code == 404

@@ -235,7 +235,7 @@ async def test_granted_scopes(
 async def test_account_status(
     client: httpx.AsyncClient, app: FastAPI, alice: dict[str, str], account: int, video: str
 ) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(SocialAccount)
             .where(SocialAccount.id == account)
@@ -319,7 +319,7 @@ async def test_validate_runs_the_same_checks_and_saves_nothing(
         headers=alice,
     )
     assert unknown.status_code == 422
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Post)) == 0
 
 

@@ -24,7 +24,7 @@ async def test_one_read_and_three_reads_agree(
     )
     at, caps = utc_now(), (15, 5)
 
-    async with app.state.engine.connect() as connection:
+    async with app.state.services.engine.connect() as connection:
         read = await read_snapshot(connection, post["id"], at=at, caps=caps)
         three = await _read_in_three(connection, post["id"], at=at, caps=caps)
 

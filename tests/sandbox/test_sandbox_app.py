@@ -95,5 +95,5 @@ def test_the_installation_secret_is_not_in_the_source() -> None:
 
 async def test_tiktok_calls_stay_in_the_process(app: FastAPI) -> None:
     """The client names no port: a worker beside `serve --port 8001` cannot guess wrong."""
-    assert app.state.tiktok.api_base == IN_PROCESS_BASE
-    assert app.state.tiktok.auth_url.startswith("http://tiktimer.test/sandbox/tiktok/")
+    assert app.state.services.tiktok.api_base == IN_PROCESS_BASE
+    assert app.state.services.tiktok.auth_url.startswith("http://tiktimer.test/sandbox/tiktok/")

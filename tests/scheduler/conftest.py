@@ -120,7 +120,7 @@ async def app(
 def fresh_emulator(emulator: Emulator, app: FastAPI) -> Emulator:
     emulator.reset()
     emulator.clear_faults()
-    app.state.publishing.creators.forget()
+    app.state.services.publishing.creators.forget()
     return emulator
 
 
@@ -138,12 +138,12 @@ class World:
 
     @property
     def queue(self) -> PostQueue:
-        queue: PostQueue = self.app.state.post_queue
+        queue: PostQueue = self.app.state.services.post_queue
         return queue
 
     async def user(self) -> int:
         n = next(_names)
-        async with self.app.state.sessionmaker() as session, session.begin():
+        async with self.app.state.services.sessionmaker() as session, session.begin():
             user = User(username=f"user{n}", email=f"user{n}@example.com", hashed_password="x")
             session.add(user)
             await session.flush()
@@ -154,9 +154,9 @@ class World:
         username = username or f"creator{next(_names)}"
         self.emulator.create_creator(CreatorSettings(username=username, **creator))
         tokens = self.emulator.issue_tokens(CLIENT_KEY, username)
-        cipher = TokenCipher(self.app.state.settings.token_keys)
+        cipher = TokenCipher(self.app.state.services.settings.token_keys)
         now = utc_now()
-        async with self.app.state.sessionmaker() as session, session.begin():
+        async with self.app.state.services.sessionmaker() as session, session.begin():
             account = SocialAccount(
                 user_id=user_id,
                 open_id=tokens["open_id"],
@@ -176,11 +176,11 @@ class World:
         """A ready video: a small file in the app's storage (the emulator counts bytes)."""
         media_id = str(uuid.uuid4())
         key = media_key(user_id, media_id, utc_now(), ".mp4")
-        path: Path = self.app.state.storage.local_path(key)
+        path: Path = self.app.state.services.storage.local_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = (media_id.encode() * (size // 36 + 1))[:size]
         path.write_bytes(data)
-        async with self.app.state.sessionmaker() as session, session.begin():
+        async with self.app.state.services.sessionmaker() as session, session.begin():
             session.add(
                 Media(
                     id=media_id,
@@ -212,7 +212,7 @@ class World:
             "status": "scheduled",
         }
         values.update(fields)
-        async with self.app.state.sessionmaker() as session, session.begin():
+        async with self.app.state.services.sessionmaker() as session, session.begin():
             post = Post(
                 user_id=user_id,
                 social_account_id=account_id,
@@ -237,20 +237,20 @@ class World:
         return ids
 
     async def read(self, post_id: int) -> Post:
-        async with self.app.state.sessionmaker() as session:
+        async with self.app.state.services.sessionmaker() as session:
             post = await session.get(Post, post_id)
         assert post is not None
         return post
 
     async def attempts(self, post_id: int) -> list[PostAttempt]:
-        async with self.app.state.sessionmaker() as session:
+        async with self.app.state.services.sessionmaker() as session:
             rows = await session.scalars(
                 select(PostAttempt).where(PostAttempt.post_id == post_id).order_by(PostAttempt.id)
             )
             return list(rows)
 
     async def account_row(self, account_id: int) -> SocialAccount:
-        async with self.app.state.sessionmaker() as session:
+        async with self.app.state.services.sessionmaker() as session:
             account = await session.get(SocialAccount, account_id)
         assert account is not None
         return account
@@ -295,7 +295,7 @@ class Workers:
         accounts: Any = "app",
         **options: Any,
     ) -> Dispatcher:
-        state = self.app.state
+        state = self.app.state.services
         pacer = pacer or state.pacer
         context = MachineContext(
             queue=queue or state.post_queue,
@@ -358,7 +358,7 @@ async def second_engine(app: FastAPI) -> AsyncIterator[PostQueue]:
     """Another pool on the same database, as another worker process would have."""
     from tiktimer.db.engine import create_engine
 
-    engine = create_engine(app.state.settings.database_url, pool_size=5)
+    engine = create_engine(app.state.services.settings.database_url, pool_size=5)
     try:
         yield PostQueue(engine)
     finally:

@@ -87,7 +87,7 @@ async def test_expired_lease_is_claimed_again_with_what_was_left(world: World) -
 async def test_renewal_reports_what_the_worker_still_holds(world: World) -> None:
     ids = await many_due(world, 3)
     await world.queue.claim("w", 3, utc_now(), LEASE)
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         assert await take_back_unstarted(session, ids[0], utc_now())
 
     held = await world.queue.renew("w", utc_now() + LEASE)
@@ -101,7 +101,7 @@ async def test_a_started_post_cannot_be_taken_back(world: World) -> None:
     [claim] = await world.queue.claim("w", 1, utc_now(), LEASE)
     assert await world.queue.steps.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
 
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         assert not await take_back_unstarted(session, post_id, utc_now())
     assert (await world.read(post_id)).publish_stage == Stage.initializing
 

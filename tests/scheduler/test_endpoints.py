@@ -65,7 +65,7 @@ async def test_retry_and_attempts_history(
     world: World, workers: Workers, client: httpx.AsyncClient
 ) -> None:
     headers, post_id = await alices_draft(world, client)
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)
             .where(Post.id == post_id)
@@ -159,18 +159,18 @@ async def test_due_signal_wakes_listeners_after_commit(world: World, app: FastAP
     wakeup = Wakeup()
     signal = DueSignal(horizon=timedelta(seconds=5), local=wakeup)
     listener = (
-        PgListener(app.state.settings.database_url, wakeup)
-        if app.state.engine.dialect.name == "postgresql"
+        PgListener(app.state.services.settings.database_url, wakeup)
+        if app.state.services.engine.dialect.name == "postgresql"
         else None
     )
     if listener is not None:
         listener.start()
         await wakeup.wait(5)  # connected (it wakes once on connect)
     try:
-        async with app.state.sessionmaker() as session, session.begin():
+        async with app.state.services.sessionmaker() as session, session.begin():
             await signal.post_due(session, utc_now() + timedelta(hours=1))  # not soon: silent
         assert not await wakeup.wait(0.3)
-        async with app.state.sessionmaker() as session:
+        async with app.state.services.sessionmaker() as session:
             async with session.begin():
                 await signal.post_due(session, utc_now())
                 await asyncio.sleep(0.1)

@@ -26,8 +26,8 @@ async def test_the_app_runs_a_dispatcher_when_told_to(
     world: World, app: FastAPI, emulator_app: FastAPI, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        app.state.settings.database_url,
-        app.state.settings.data_dir,
+        app.state.services.settings.database_url,
+        app.state.services.settings.data_dir,
         tiktok_client_key=CLIENT_KEY,
         tiktok_client_secret=CLIENT_SECRET,
         tiktok_redirect_uri=REDIRECT_URI,
@@ -36,7 +36,7 @@ async def test_the_app_runs_a_dispatcher_when_told_to(
         run_scheduler=True,
         scheduler_poll_seconds=0.2,
         status_poll_first_seconds=0.2,
-        token_keys_raw=",".join(app.state.settings.token_keys),
+        token_keys_raw=",".join(app.state.services.settings.token_keys),
     )
     serving = create_app(settings, tiktok_transport=httpx.ASGITransport(app=emulator_app))
     [post_id] = await world.ready()
@@ -52,7 +52,7 @@ async def test_the_app_runs_a_dispatcher_when_told_to(
         await eventually(beating)
 
     assert post.status == "published"
-    async with app.state.sessionmaker() as session:  # stopped: it said goodbye
+    async with app.state.services.sessionmaker() as session:  # stopped: it said goodbye
         assert (await session.scalars(WorkerHeartbeat.__table__.select())).all() == []
 
 

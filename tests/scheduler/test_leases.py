@@ -56,7 +56,7 @@ async def test_a_worker_that_loses_its_lease_stops_uploading(
 
     await eventually(uploading)
     # Another worker takes the post over (as if this one had stalled past its lease).
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(update(Post).where(Post.id == post_id).values(claimed_by="thief"))
 
     async def fenced() -> bool:
@@ -65,7 +65,7 @@ async def test_a_worker_that_loses_its_lease_stops_uploading(
     await eventually(fenced, what="the stalled upload cancelled")
     await workers.stop(first)
     world.emulator.clear_faults()
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)
             .where(Post.id == post_id)
@@ -97,7 +97,7 @@ async def test_shutdown_hands_back_an_interrupted_upload_for_recovery(
     assert post.status == "publishing"
     assert post.claimed_by is None
     assert post.platform_publish_id is not None
-    async with world.app.state.sessionmaker() as session:
+    async with world.app.state.services.sessionmaker() as session:
         assert await session.get(WorkerHeartbeat, first.worker_id) is None
 
     world.emulator.clear_faults()
@@ -134,7 +134,7 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
 ) -> None:
     ids = await world.ready(posts_per_account=4)
     post = await world.read(ids[0])
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(SocialAccount)
             .where(SocialAccount.id == post.social_account_id)
@@ -144,14 +144,16 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
         # The second worker is a process of its own: its pool, token store and publisher.
         sessionmaker = create_sessionmaker(other.engine)
         tokens = AccountTokens(
-            sessionmaker, TokenCipher(app.state.settings.token_keys), app.state.tiktok
+            sessionmaker,
+            TokenCipher(app.state.services.settings.token_keys),
+            app.state.services.tiktok,
         )
         publishing = build_publishing(
-            app.state.settings,
+            app.state.services.settings,
             sessionmaker=sessionmaker,
-            client=app.state.tiktok,
+            client=app.state.services.tiktok,
             tokens=tokens,
-            storage=app.state.storage,
+            storage=app.state.services.storage,
         )
         pacer = db_pacer(other, PACER_WINDOW, **LIMITS)
         template = workers.build()
@@ -171,7 +173,7 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
 
     assert [p.status for p in posts] == ["published"] * 4
     assert world.emulator.count_requests(endpoint="token") == 1
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.scalar(
             select(SocialAccount).where(SocialAccount.id == post.social_account_id)
         )

@@ -14,7 +14,7 @@ async def test_a_post_on_a_platform_this_process_lacks_fails_with_the_reason(
 ) -> None:
     [post_id] = await world.ready()
     post = await world.read(post_id)
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(SocialAccount)
             .where(SocialAccount.id == post.social_account_id)

@@ -21,7 +21,7 @@ class Killed(Exception):
 
 async def expire_lease(world: World, post_id: int) -> None:
     """The dead worker's lease runs out (tests do not wait the real lease out)."""
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)
             .where(Post.id == post_id)
@@ -39,7 +39,7 @@ async def ghost_publish(world: World, *, dies: str) -> tuple[Claim, list[str]]:
     claim = await ghost_claim(world)
     started = await world.queue.steps.start_attempt(claim, GHOST, utc_now(), interrupted="-")
     assert started is not None
-    publisher = world.app.state.publishing.publisher(world.app.state.pacer)
+    publisher = world.app.state.services.publishing.publisher(world.app.state.services.pacer)
     publish_ids: list[str] = []
 
     async def on_publish_id(publish_id: str, log_id: str | None) -> None:

@@ -234,7 +234,7 @@ async def test_polling_gives_up_honestly_and_retry_checks_again(
     # TikTok answers again: a retry asks about the same publication, it does not post again.
     await workers.stop(dispatcher)
     world.emulator.clear_faults()
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         assert await requeue(session, post_id, post.user_id, post.updated_at) == ("publishing")
     workers.start()
     [again] = await settled(world, [post_id])
@@ -244,14 +244,14 @@ async def test_polling_gives_up_honestly_and_retry_checks_again(
 
 async def test_retry_after_failure_starts_a_fresh_budget(world: World, workers: Workers) -> None:
     [post_id] = await world.ready()
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)
             .where(Post.id == post_id)
             .values(status="failed", attempt_count=3, last_error="x")
         )
     post = await world.read(post_id)
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         assert await requeue(session, post_id, post.user_id, post.updated_at) == ("scheduled")
     workers.start()
     [after] = await settled(world, [post_id])

@@ -93,7 +93,7 @@ _KEPT = ("status", "publish_stage", "claimed_by", "content", "scheduled_time", "
 async def _moved(world: World, action: Action, post_id: int, user_id: int) -> bool:
     """Whether the action moved the post; a refusal must leave the row exactly as it was."""
     before = await world.read(post_id)
-    async with world.app.state.sessionmaker() as session, session.begin():
+    async with world.app.state.services.sessionmaker() as session, session.begin():
         moved = await action(session, post_id, user_id)
     if not moved:
         after = await world.read(post_id)

@@ -99,7 +99,7 @@ async def race(world: World, client: httpx.AsyncClient, app: FastAPI) -> AsyncIt
     """A user of the API, and a worker with its own connection pool (another process's)."""
     headers = await user_headers(client, "racer")
     user_id = int((await client.get("/users/me", headers=headers)).json()["id"])
-    state = app.state
+    state = app.state.services
     async with second_engine(app) as queue:
         context = MachineContext(
             queue=queue,

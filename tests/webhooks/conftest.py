@@ -44,18 +44,18 @@ async def app(
 
 @pytest.fixture(autouse=True)
 def _fresh_creator_info(app: FastAPI) -> None:
-    app.state.publishing.creators.forget()
+    app.state.services.publishing.creators.forget()
 
 
 @pytest.fixture
 def emulator(app: FastAPI) -> Emulator:
-    sandbox: Emulator = app.state.sandbox_emulator
+    sandbox: Emulator = app.state.services.sandbox_emulator
     return sandbox
 
 
 @pytest.fixture
 def publisher(app: FastAPI) -> TikTokPublisher:
-    publisher: TikTokPublisher = app.state.publishing.publisher(app.state.pacer)
+    publisher: TikTokPublisher = app.state.services.publishing.publisher(app.state.services.pacer)
     return publisher
 
 
@@ -104,7 +104,7 @@ async def publishing_post(
 ) -> int:
     """A post that is publishing as `publish_id` (no emulator task behind it)."""
     post = await create_post(client, headers)
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)
             .where(Post.id == post["id"])

@@ -95,7 +95,7 @@ async def test_retryable_failures_are_left_to_the_poller(
 async def test_a_late_webhook_settles_an_unconfirmed_post(
     client: httpx.AsyncClient, app: FastAPI, post_id: int
 ) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         assert await mark_unconfirmed(session, post_id, "TikTok has not confirmed it")
     post = await read_post(app, post_id)
     assert (post.status, post.last_error_code) == ("unconfirmed", "not_confirmed")
@@ -118,7 +118,7 @@ async def test_unknown_publish_ids_and_events_are_acknowledged(
 async def test_settled_posts_are_not_reopened(
     client: httpx.AsyncClient, app: FastAPI, post_id: int
 ) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post).where(Post.id == post_id).values(status=PostStatus.cancelled)
         )
@@ -129,14 +129,14 @@ async def test_settled_posts_are_not_reopened(
 async def test_authorization_removed_flags_the_account(
     client: httpx.AsyncClient, app: FastAPI, account: int, emulator: Emulator
 ) -> None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         stored = await session.get(SocialAccount, account)
         assert stored is not None
         open_id = stored.open_id
     body = envelope("authorization.removed", {"reason": 1}, user_openid=open_id)
     response = await deliver(client, body)
     assert response.json() == {"status": "account_reauth_required"}
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         stored = await session.get(SocialAccount, account)
         assert stored is not None
         assert stored.status == "reauth_required"

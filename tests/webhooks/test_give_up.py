@@ -24,7 +24,7 @@ IMPATIENT = PollPolicy(first_seconds=0.05, max_seconds=0.05, timeout_seconds=0.1
 
 @pytest.fixture
 async def dispatcher(app: FastAPI) -> AsyncIterator[Dispatcher]:
-    state = app.state
+    state = app.state.services
     context = MachineContext(
         queue=state.post_queue,
         platforms=state.publishing.platforms(state.pacer),

@@ -31,7 +31,7 @@ PUBLISHED = PublishOutcome(OutcomeState.published, platform_status="PUBLISH_COMP
 
 
 async def poll_applies(app: FastAPI, post_id: int, outcome: PublishOutcome) -> bool:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         applied: bool = await apply_outcome(session, post_id, outcome)
         return applied
 
@@ -145,7 +145,7 @@ async def _post_ids(app: FastAPI, post_id: int) -> list[str]:
 
 
 async def _account_status(app: FastAPI, account_id: int) -> str:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         account = await session.get(SocialAccount, account_id)
         assert account is not None
         return account.status
@@ -156,7 +156,7 @@ async def test_settling_keeps_each_log_id_once_and_only_the_newest(
 ) -> None:
     post_id = await publishing_post(client, app, alice, "v_pub_file~v2-1.9")
     older = [f"log-{n}" for n in range(25)]
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.services.sessionmaker() as session, session.begin():
         post = await session.get(Post, post_id)
         assert post is not None
         post.platform_log_ids = [*older, "log-3"]

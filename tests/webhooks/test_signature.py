@@ -18,7 +18,7 @@ COMPLETE = {"publish_id": "v_pub_file~v2-1.1", "publish_type": "DIRECT_POST"}
 
 
 async def event_count(app: FastAPI) -> int:
-    async with app.state.sessionmaker() as session:
+    async with app.state.services.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
 
 

@@ -66,5 +66,5 @@ def is_https(request: HTTPConnection) -> bool:
     """HTTPS as the browser saw it (uvicorn applies trusted proxies' X-Forwarded-Proto)."""
     if request.url.scheme == "https":
         return True
-    settings = getattr(request.app.state, "settings", None)
-    return bool(settings and settings.public_base_url.startswith("https://"))
+    parts = getattr(request.app.state, "services", None)  # absent before start-up
+    return bool(parts and parts.settings.public_base_url.startswith("https://"))

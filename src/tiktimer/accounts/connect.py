@@ -33,6 +33,7 @@ from tiktimer.platforms.tiktok.client import (
     user_info_fields_for,
 )
 from tiktimer.platforms.tiktok.errors import TikTokError
+from tiktimer.platforms.tiktok.schemas import TokenSet, UserInfo
 
 log = logging.getLogger("tiktimer.accounts")
 
@@ -169,6 +170,31 @@ class ConnectService:
         self, session: AsyncSession, pending: PendingState, code: str
     ) -> SocialAccount:
         """Exchange the code, read the profile and store (or update) the account."""
+        tokens, profile = await self._exchange(session, pending, code)
+        account = await self._account_for(session, pending.user_id, tokens.open_id)
+        store_token_set(account, tokens, self.cipher)
+        self._apply_profile(account, profile)
+        await session.flush()
+        audit.add(
+            session,
+            Event.tiktok_connected,
+            actor_user_id=pending.user_id,
+            subject=f"account:{account.id}",
+            detail={"sandbox": self.sandbox},
+        )
+        log.info(
+            "accounts.connected user_id=%d account_id=%d open_id=%s scopes=%s",
+            pending.user_id,
+            account.id,
+            account.open_id,
+            account.scopes,
+        )
+        return account
+
+    async def _exchange(
+        self, session: AsyncSession, pending: PendingState, code: str
+    ) -> tuple[TokenSet, UserInfo]:
+        """Tokens for the code and the creator's profile; a refusal is audited, then raised."""
         try:
             tokens = await self.client.exchange_code(code, code_verifier=pending.code_verifier)
             fields = user_info_fields_for(tokens.scopes)
@@ -192,19 +218,25 @@ class ConnectService:
             raise ConnectError(
                 "exchange_failed", f"TikTok refused the connection ({exc.code})."
             ) from exc
+        return tokens, profile
+
+    @staticmethod
+    async def _account_for(session: AsyncSession, user_id: int, open_id: str) -> SocialAccount:
+        """The user's account for this TikTok creator: the existing row, or a new one."""
         account = await session.scalar(
             select(SocialAccount).where(
-                SocialAccount.user_id == pending.user_id,
+                SocialAccount.user_id == user_id,
                 SocialAccount.platform == "tiktok",
-                SocialAccount.open_id == tokens.open_id,
+                SocialAccount.open_id == open_id,
             )
         )
         if account is None:
-            account = SocialAccount(
-                user_id=pending.user_id, platform="tiktok", open_id=tokens.open_id
-            )
+            account = SocialAccount(user_id=user_id, platform="tiktok", open_id=open_id)
             session.add(account)
-        store_token_set(account, tokens, self.cipher)
+        return account
+
+    def _apply_profile(self, account: SocialAccount, profile: UserInfo) -> None:
+        """Fresh profile fields (keeping known ones TikTok left out); active again."""
         account.union_id = profile.union_id or account.union_id
         account.display_name = profile.display_name or account.display_name
         account.username = profile.username or account.username
@@ -213,19 +245,3 @@ class ConnectService:
         account.status_reason = None
         account.is_sandbox = self.sandbox
         account.refresh_lock_until = None
-        await session.flush()
-        audit.add(
-            session,
-            Event.tiktok_connected,
-            actor_user_id=pending.user_id,
-            subject=f"account:{account.id}",
-            detail={"sandbox": self.sandbox},
-        )
-        log.info(
-            "accounts.connected user_id=%d account_id=%d open_id=%s scopes=%s",
-            pending.user_id,
-            account.id,
-            account.open_id,
-            account.scopes,
-        )
-        return account

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.accounts import binding
 from tiktimer.accounts.binding import CONFIRM_COOKIE, FLOW_COOKIE
@@ -21,22 +23,25 @@ from tiktimer.accounts.schemas import (
 )
 from tiktimer.accounts.service import AccountService, to_read
 from tiktimer.auth.dependencies import CurrentUser
-from tiktimer.auth.ratelimits import CredentialLimitsDep, client_address
+from tiktimer.auth.ratelimits import CredentialLimits, CredentialLimitsDep, client_address
+from tiktimer.auth.schemas import TokenPair
 from tiktimer.auth.service import AuthService
+from tiktimer.auth.tokens import AccessTokens
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest, TiktimerError, TooManyRequests
 from tiktimer.kit.csp import csp_nonce
 from tiktimer.kit.openapi import errors
 from tiktimer.kit.schemas import DbId
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.models import SocialAccount
 
 router = APIRouter(tags=["tiktok accounts"])
 
 
-ConnectDep = Annotated[ConnectService, Depends(from_state("connect_service"))]
-AccountsDep = Annotated[AccountService, Depends(from_state("account_service"))]
-AuthDep = Annotated[AuthService, Depends(from_state("auth_service"))]
+ConnectDep = Annotated[ConnectService, Depends(provided(ConnectService))]
+AccountsDep = Annotated[AccountService, Depends(provided(AccountService))]
+AuthDep = Annotated[AuthService, Depends(provided(AuthService))]
+AccessDep = Annotated[AccessTokens, Depends(provided(AccessTokens))]
 _HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 _CONFIRM_PAGES: dict[int | str, dict[str, Any]] = {
     200: {"description": "An HTML page: connected as …", **_HTML_PAGE},
@@ -143,6 +148,7 @@ async def confirm(
     session: SessionDep,
     connect: ConnectDep,
     auth: AuthDep,
+    access: AccessDep,
     limits: CredentialLimitsDep,
 ) -> Response:
     """The confirmation page's form: sign in as the user who started the connection.
@@ -150,50 +156,74 @@ async def confirm(
     One try per ticket: whatever the outcome, the held code is spent.
     """
     nonce = csp_nonce(request)
-
-    def refused(message: str, status_code: int) -> HTMLResponse:
-        return result_page("Not connected", message, ok=False, nonce=nonce, status_code=status_code)
-
-    if not binding.proves(request.cookies.get(CONFIRM_COOKIE), ticket, "confirm"):
-        return refused(
-            "This confirmation did not come from the page TikTimer showed this browser; "
-            "nothing was attached. Start the connection again from TikTimer.",
-            403,
-        )
     try:
+        if not binding.proves(request.cookies.get(CONFIRM_COOKIE), ticket, "confirm"):
+            raise _Refused(FOREIGN_CONFIRMATION, 403)
         parked = await connect.consume_ticket(session, ticket)
-        try:
-            await limits.login(client_address(request))  # as POST /token: per address first
-            signed_in = await auth.login(
-                session,
-                form.username,
-                form.password,
-                limits=limits,
-                address=client_address(request),
-            )
-        except TooManyRequests as exc:
-            page = refused(f"{exc.detail}. Nothing was attached.", 429)
-            page.headers.update(exc.headers or {})
-            return page
-        except TiktimerError:
-            return refused(
-                "Sign-in failed, so nothing was attached. Start the connection again from "
-                "TikTimer.",
-                401,
-            )
-        user_id = request.app.state.access_tokens.decode(signed_in.access_token).user_id
-        if user_id != parked.pending.user_id:
-            return refused(
-                "You signed in as a different TikTimer user than the one who started this "
-                "connection, so nothing was attached.",
-                403,
-            )
+        signed_in = await _sign_in(request, form, session, auth, limits)
+        if access.decode(signed_in.access_token).user_id != parked.pending.user_id:
+            raise _Refused(OTHER_USER, 403)
         account = await connect.complete(session, parked.pending, parked.code)
     except ConnectError as exc:  # returning (not raising) commits: the ticket stays spent
-        return refused(exc.message, 400)
+        return _refused_page(_Refused(exc.message, 400), nonce)
+    except _Refused as refusal:
+        return _refused_page(refusal, nonce)
     page = connected_page(account, sandbox=connect.sandbox, nonce=nonce)
     binding.clear_cookie(page, request, CONFIRM_COOKIE)
     return page
+
+
+FOREIGN_CONFIRMATION = (
+    "This confirmation did not come from the page TikTimer showed this browser; "
+    "nothing was attached. Start the connection again from TikTimer."
+)
+OTHER_USER = (
+    "You signed in as a different TikTimer user than the one who started this "
+    "connection, so nothing was attached."
+)
+
+
+class _Refused(Exception):
+    """The confirmation attaches nothing; the page says why, with this status."""
+
+    def __init__(
+        self, message: str, status_code: int, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.headers = dict(headers or {})
+
+
+def _refused_page(refusal: _Refused, nonce: str) -> HTMLResponse:
+    page = result_page(
+        "Not connected", refusal.message, ok=False, nonce=nonce, status_code=refusal.status_code
+    )
+    page.headers.update(refusal.headers)
+    return page
+
+
+async def _sign_in(
+    request: Request,
+    form: OAuth2PasswordRequestForm,
+    session: AsyncSession,
+    auth: AuthService,
+    limits: CredentialLimits,
+) -> TokenPair:
+    """Sign in as POST /token does (per-address limits first); refusals become pages."""
+    address = client_address(request)
+    try:
+        await limits.login(address)
+        return await auth.login(
+            session, form.username, form.password, limits=limits, address=address
+        )
+    except TooManyRequests as exc:
+        raise _Refused(f"{exc.detail}. Nothing was attached.", 429, exc.headers) from None
+    except TiktimerError:
+        raise _Refused(
+            "Sign-in failed, so nothing was attached. Start the connection again from TikTimer.",
+            401,
+        ) from None
 
 
 def connected_page(account: SocialAccount, *, sandbox: bool, nonce: str) -> HTMLResponse:

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Select, bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tiktimer.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
 from tiktimer.db.fairpool import fair_connect
 from tiktimer.db.fastread import FastQuery
+from tiktimer.db.read import read_engine
 from tiktimer.errors import Forbidden, Unauthorized
+from tiktimer.kit.state import services
 from tiktimer.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
@@ -43,7 +45,7 @@ class Principal:
 def _claims(request: Request, token: str | None) -> AccessClaims:
     if not token:
         raise Unauthorized("Not authenticated")
-    tokens: AccessTokens = request.app.state.access_tokens
+    tokens = services(request).provide(AccessTokens)
     try:
         return tokens.decode(token)
     except InvalidAccessToken:
@@ -65,8 +67,7 @@ async def get_principal(
     claims = _claims(request, token)
     # A connection of its own, returned at once: a request never holds two pooled
     # connections at the same time, so a busy pool cannot deadlock.
-    engine: AsyncEngine = request.app.state.read_engine
-    async with fair_connect(engine) as connection:
+    async with fair_connect(read_engine(request)) as connection:
         return await _principal_on(connection, claims)
 
 
@@ -123,8 +124,7 @@ async def get_authed_read(
 ) -> AsyncIterator[AuthedRead]:
     """A verified token and one pooled connection; `AuthedRead.fetch` checks the token's user."""
     claims = _claims(request, token)
-    engine: AsyncEngine = request.app.state.read_engine
-    async with fair_connect(engine) as connection:
+    async with fair_connect(read_engine(request)) as connection:
         yield AuthedRead(claims, connection)
 
 

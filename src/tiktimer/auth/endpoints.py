@@ -18,12 +18,12 @@ from tiktimer.auth.schemas import RefreshRequest, TokenPair
 from tiktimer.auth.service import AuthService
 from tiktimer.db.session import SessionDep
 from tiktimer.kit.openapi import errors
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 
 router = APIRouter(tags=["auth"])
 
 
-AuthServiceDep = Annotated[AuthService, Depends(from_state("auth_service"))]
+AuthServiceDep = Annotated[AuthService, Depends(provided(AuthService))]
 
 
 @router.post(

@@ -38,7 +38,7 @@ from tiktimer.config import Settings
 from tiktimer.errors import TooManyRequests
 from tiktimer.kit.crypto import sha256_hex
 from tiktimer.kit.ratelimit import RateLimiter
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 
 log = logging.getLogger("tiktimer.ratelimit")
 
@@ -167,7 +167,7 @@ def client_address(request: Request) -> str:
     return str(address)
 
 
-CredentialLimitsDep = Annotated[CredentialLimits, Depends(from_state("credential_limits"))]
+CredentialLimitsDep = Annotated[CredentialLimits, Depends(provided(CredentialLimits))]
 
 
 async def limit_login(request: Request, limits: CredentialLimitsDep) -> None:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tiktimer.audit import events as audit
@@ -70,25 +70,10 @@ class AuthService:
         slow hash: queued logins must not drain the pool that other requests need. With
         `limits`, the account's limits are checked between the lookup and the hash.
         """
-        users = User.__table__
-        async with self.read_engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(users.c.id, users.c.hashed_password, users.c.is_active).where(
-                        (users.c.username == username) | (users.c.email == username.lower())
-                    )
-                )
-            ).first()
+        row = await self._credentials_of(username)
         user_id: int | None = row.id if row else None
         account = account_key(user_id, username)
-        admission = Admission(LoginPriority.new_address, counted=False)
-        if limits is not None:
-            try:
-                admission = await limits.admit_login(address or "unknown", account)
-            except AccountPaused as paused:
-                if paused.started:
-                    self._record_lockout(limits, user_id)
-                raise
+        admission = await self._admit(limits, address, account, user_id)
         async with self.hash_turns.turn(admission.priority):
             valid = await self.passwords.verify(row.hashed_password if row else None, password)
         if row is None or not valid:
@@ -99,7 +84,41 @@ class AuthService:
         if not row.is_active:
             self._record(Event.login, Outcome.failure, user_id, address, reason="inactive")
             raise Forbidden("Inactive user")
-        user = await session.get(User, row.id)
+        return await self._signed_in(session, row.id, address)
+
+    async def _credentials_of(self, username: str) -> Row[int, str, bool] | None:
+        """Id, hash and active flag of the user named (or mailed) `username`, if any."""
+        users = User.__table__
+        async with self.read_engine.connect() as connection:
+            result = await connection.execute(
+                select(users.c.id, users.c.hashed_password, users.c.is_active).where(
+                    (users.c.username == username) | (users.c.email == username.lower())
+                )
+            )
+            return result.first()
+
+    async def _admit(
+        self,
+        limits: CredentialLimits | None,
+        address: str | None,
+        account: str,
+        user_id: int | None,
+    ) -> Admission:
+        """The login's place in the hashing queue; AccountPaused past the account's limits."""
+        if limits is None:
+            return Admission(LoginPriority.new_address, counted=False)
+        try:
+            return await limits.admit_login(address or "unknown", account)
+        except AccountPaused as paused:
+            if paused.started:
+                self._record_lockout(limits, user_id)
+            raise
+
+    async def _signed_in(
+        self, session: AsyncSession, user_id: int, address: str | None
+    ) -> TokenPair:
+        """A new token family for the verified user, and the audit row of the login."""
+        user = await session.get(User, user_id)
         if user is None:
             raise Unauthorized(BAD_CREDENTIALS)
         pair = await self._issue(session, user, family_id=str(uuid.uuid4()))

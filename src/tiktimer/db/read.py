@@ -7,7 +7,7 @@ tracking, and on PostgreSQL each avoided round trip is a large share of a fast r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,9 +20,18 @@ def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+class _ReadParts(Protocol):
+    read_engine: AsyncEngine
+
+
+def read_engine(request: Request) -> AsyncEngine:
+    """The autocommit engine of the app serving `request` (from `app.state.services`)."""
+    parts: _ReadParts = request.app.state.services
+    return parts.read_engine
+
+
 async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.read_engine
-    async with fair_connect(engine) as connection:
+    async with fair_connect(read_engine(request)) as connection:
         yield connection
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class _SessionParts(Protocol):
+    sessionmaker: async_sessionmaker[AsyncSession]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -16,7 +20,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Function scope makes FastAPI finish this dependency before sending the response, so a
     failed commit is reported to the client instead of being lost after a 2xx.
     """
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    parts: _SessionParts = request.app.state.services
+    maker = parts.sessionmaker
     async with maker() as session:
         try:
             yield session

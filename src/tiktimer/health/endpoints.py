@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tiktimer import __version__
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.kit.time import utc_now
+from tiktimer.services import services_of
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +28,7 @@ async def root(request: Request) -> dict[str, Any]:
         "version": __version__,
         "docs": "/docs",
         "health": "/health",
-        "sandbox": request.app.state.settings.sandbox_enabled,
+        "sandbox": services_of(request.app).settings.sandbox_enabled,
     }
 
 
@@ -53,7 +54,7 @@ async def _database(engine: AsyncEngine) -> dict[str, Any]:
 )
 async def health(request: Request) -> Response:
     """Service status with database reachability; 503 when the database is down."""
-    state = request.app.state
+    state = services_of(request.app)
     database = await _database(state.read_engine)
     body: dict[str, Any] = {
         "status": "ok" if database["ok"] else "unavailable",
@@ -62,7 +63,6 @@ async def health(request: Request) -> Response:
         "database": {"backend": state.read_engine.dialect.name, **database},
         "sandbox": state.settings.sandbox_enabled,
     }
-    extra = getattr(state, "health_extras", ())
-    for contribute in extra:
+    for contribute in state.health_extras:
         body.update(await contribute())
     return JSONBytes(body, status_code=200 if database["ok"] else 503)

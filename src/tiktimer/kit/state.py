@@ -1,18 +1,37 @@
-"""Dependencies that hand endpoints what the lifespan built onto `app.state`."""
+"""Typed dependencies on what the lifespan built (`app.state.services`, the app's one key).
+
+`provided(PostService)` hands an endpoint the process's one `PostService`, looked up by its
+type, not by a name; declare it once as an alias next to the service
+(`PostServiceDep = Annotated[PostService, Depends(provided(PostService))]`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol, TypeVar
 
 from fastapi import Request
 
+T = TypeVar("T")
 
-def from_state(name: str) -> Callable[[Request], Any]:
-    """A dependency returning `app.state.<name>`; wrap it in a typed `Annotated` alias."""
 
-    def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
+class Provider(Protocol):
+    """What the app keeps on `app.state.services` (`tiktimer.services.Services`)."""
 
-    dependency.__name__ = f"state_{name}"
+    def provide(self, kind: type[T]) -> T: ...
+
+
+def services(request: Request) -> Provider:
+    """The services of the app serving `request`."""
+    provider: Provider = request.app.state.services
+    return provider
+
+
+def provided(kind: type[T]) -> Callable[[Request], T]:
+    """A dependency returning the part of type `kind`; wrap it in a typed `Annotated` alias."""
+
+    def dependency(request: Request) -> T:
+        return services(request).provide(kind)
+
+    dependency.__name__ = f"provided_{kind.__name__}"
     return dependency

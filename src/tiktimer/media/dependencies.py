@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.media.schemas import MediaRead
 from tiktimer.media.service import MediaService
 from tiktimer.media.uploads import UploadSessions
 
-MediaServiceDep = Annotated[MediaService, Depends(from_state("media_service"))]
-UploadsDep = Annotated[UploadSessions, Depends(from_state("upload_sessions"))]
+MediaServiceDep = Annotated[MediaService, Depends(provided(MediaService))]
+UploadsDep = Annotated[UploadSessions, Depends(provided(UploadSessions))]
 
 
 def media_response(media: MediaRead, created: bool) -> Response:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 
 from tiktimer.errors import Conflict, NotFound, Unprocessable
+from tiktimer.kit.state import services
 from tiktimer.kit.time import utc_now
 from tiktimer.media import repository
 from tiktimer.media.multipart import MAX_FIELD_BYTES, MAX_FIELDS, ReceivedFile, receive_form
@@ -204,7 +205,7 @@ async def receive_upload(
     on the route, or FastAPI reads the body first), turns the `field_name` file into media
     and returns it with the other fields as text, each at most `max_field_bytes`.
     """
-    service: MediaService = request.app.state.media_service
+    service = services(request).provide(MediaService)
     return await service.receive(
         request,
         session,

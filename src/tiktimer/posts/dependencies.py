@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from tiktimer.kit.schemas import IdInPath
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.posts.service import PostService
 
-PostServiceDep = Annotated[PostService, Depends(from_state("post_service"))]
+PostServiceDep = Annotated[PostService, Depends(provided(PostService))]
 PostIdPath = Annotated[int, IdInPath("Post not found")]

@@ -21,7 +21,7 @@ from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound, TiktimerError, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.kit.openapi import errors
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.kit.time import utc_now
 from tiktimer.media.service import receive_upload
 from tiktimer.platforms.tiktok.preflight import (
@@ -83,7 +83,7 @@ class ServiceUnavailable(TiktimerError):
     default_detail = "TikTok did not answer; try again shortly"
 
 
-PublishingDep = Annotated[PublishingComponents, Depends(from_state("publishing"))]
+PublishingDep = Annotated[PublishingComponents, Depends(provided(PublishingComponents))]
 
 
 @router.post(

@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from tiktimer.db.read import ReadDep
 from tiktimer.errors import NotFound
+from tiktimer.kit.state import provided
+from tiktimer.media.components import MediaComponents
 from tiktimer.models import Media
 from tiktimer.storage import Storage, StorageError
 
@@ -71,17 +73,13 @@ class MediaUrlSigner:
 router = APIRouter(tags=["tiktok publishing"])
 
 
-def _signer(request: Request) -> MediaUrlSigner:
-    signer: MediaUrlSigner = request.app.state.media_url_signer
-    return signer
-
-
 @router.get(PUBLIC_MEDIA_PATH, response_class=StreamingResponse, include_in_schema=False)
 async def public_media(
     media_id: str,
     request: Request,
     connection: ReadDep,
-    signer: Annotated[MediaUrlSigner, Depends(_signer)],
+    signer: Annotated[MediaUrlSigner, Depends(provided(MediaUrlSigner))],
+    media: Annotated[MediaComponents, Depends(provided(MediaComponents))],
     exp: Annotated[int, Query()] = 0,
     sig: Annotated[str, Query(max_length=128)] = "",
 ) -> StreamingResponse:
@@ -97,9 +95,8 @@ async def public_media(
     ).first()
     if row is None:
         raise NotFound("Media not found")
-    storage: Storage = request.app.state.storage
     key, size, content_type = str(row[0]), int(row[1]), str(row[2])
-    body = await _opened(storage, key, size)
+    body = await _opened(media.storage, key, size)
     headers = {"Content-Length": str(size), "Cache-Control": "private, no-store"}
     return StreamingResponse(body, media_type=content_type, headers=headers)
 

@@ -40,6 +40,7 @@ class SchedulerComponents:
         platforms_factory: PlatformsFactory,
         accounts: AccountTokens,
         media_gc: Callable[[], Awaitable[object]] | None = None,
+        concurrency: int | None = None,
     ) -> None:
         """Run a dispatcher inside this process (`tiktimer serve` with TIKTIMER_RUN_SCHEDULER),
         with the housekeeping a worker does (media retention)."""
@@ -52,12 +53,18 @@ class SchedulerComponents:
             accounts=accounts,
             wakeup=self.wakeup,
             housekeeping={"media.gc": (interval, media_gc)} if media_gc else None,
+            concurrency=concurrency,
         )
         self.in_process.start()
 
+    async def stop_in_process(self) -> None:
+        """Drain and stop the dispatcher, if one runs here (safe to call twice)."""
+        in_process, self.in_process = self.in_process, None
+        if in_process is not None:
+            await in_process.stop()
+
     async def aclose(self) -> None:
-        if self.in_process is not None:
-            await self.in_process.stop()
+        await self.stop_in_process()
         await self.pacer.aclose()
 
 

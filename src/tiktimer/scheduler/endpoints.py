@@ -20,7 +20,7 @@ from tiktimer.errors import Conflict, NotFound, Unprocessable
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.kit.openapi import errors
 from tiktimer.kit.schemas import Schema
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.posts import repository
@@ -47,7 +47,7 @@ class AttemptRead(Schema):
     request_ids: list[str]
 
 
-SignalDep = Annotated[DueSignal, Depends(from_state("due_signal"))]
+SignalDep = Annotated[DueSignal, Depends(provided(DueSignal))]
 
 
 async def _status_of(session: AsyncSession, user_id: int, post_id: int) -> tuple[str, int | None]:

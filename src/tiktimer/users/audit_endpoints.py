@@ -13,13 +13,13 @@ from tiktimer.audit.writer import AuditLog
 from tiktimer.auth.dependencies import AdminUser
 from tiktimer.db.session import SessionDep
 from tiktimer.kit.openapi import errors
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 
 router = APIRouter(tags=["users"])
 
 MAX_ID = 2**31 - 1
 
-AuditLogDep = Annotated[AuditLog, Depends(from_state("audit"))]
+AuditLogDep = Annotated[AuditLog, Depends(provided(AuditLog))]
 
 
 @router.get("/admin/audit", response_model=list[AuditEventRead], responses=errors(401, 403, 422))

@@ -11,14 +11,14 @@ from tiktimer.auth.ratelimits import client_address, limit_register
 from tiktimer.db.session import SessionDep
 from tiktimer.kit.openapi import errors
 from tiktimer.kit.schemas import DbCount
-from tiktimer.kit.state import from_state
+from tiktimer.kit.state import provided
 from tiktimer.users.schemas import AdminUserUpdate, UserCreate, UserIdPath, UserRead, UserUpdate
 from tiktimer.users.service import UserService
 
 router = APIRouter(tags=["users"])
 
 
-UserServiceDep = Annotated[UserService, Depends(from_state("user_service"))]
+UserServiceDep = Annotated[UserService, Depends(provided(UserService))]
 
 
 @router.post(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest, Forbidden, PayloadTooLarge
 from tiktimer.kit.openapi import errors
+from tiktimer.kit.state import provided
 from tiktimer.webhooks import service
 from tiktimer.webhooks.events import MalformedDelivery, parse
 from tiktimer.webhooks.signature import HEADER, SignatureError, verify
@@ -36,12 +37,7 @@ class WebhookSettings:
     tolerance_seconds: float
 
 
-def _settings(request: Request) -> WebhookSettings:
-    settings: WebhookSettings = request.app.state.webhook_settings
-    return settings
-
-
-WebhookSettingsDep = Annotated[WebhookSettings, Depends(_settings)]
+WebhookSettingsDep = Annotated[WebhookSettings, Depends(provided(WebhookSettings))]
 
 
 @router.post(
