@@ -28,6 +28,11 @@ CREDENTIALS = {
 REAL_IDS: dict[str, list[Any]] = json.loads(os.environ.get("CONTRACT_IDS", "{}"))
 
 
+# tus chunks (PATCH /api/v1/media/uploads/{id}) are raw bytes: schemathesis has no
+# serializer for the tus media type, so it is told to generate bytes for it.
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=4096))
+
+
 @schemathesis.auth()
 class AdminBearer:
     """The run admin's access token; schemathesis asks again after any 401.
