@@ -7,11 +7,16 @@ its own process at zero latency (processing_seconds 0). SQLite: the embedded set
 
 Printed per run: publications per second, the on-time lag of each post (the emulator's
 time of its init call minus its scheduled_time) as p50 / p99 / max, and duplicates
-(posts with more than one completed publication).
+(posts with more than one completed publication). Per published post (PostgreSQL): the
+workers' CPU in total and before the init call (their CPU until the emulator saw the last
+post's init, over the posts initiated), the database round trips the workers sent
+(bench/worker_probe.py counts asyncpg's statements), the HTTP requests TikTok received and
+the emulator's CPU.
 
     python bench/dispatch.py                         # both runs
     python bench/dispatch.py --posts 2000 --workers 2 --concurrency 200 --skip-sqlite
     python bench/dispatch.py --skip-postgresql --sqlite-posts 500
+    python bench/dispatch.py --platform fake --concurrency 100   # vs procrastinate
 
 Needs PostgreSQL at TIKTIMER_TEST_PG_URL (default postgres@127.0.0.1:5432/test): a scratch
 database is created and dropped. Timings on a shared machine are noisy: run it twice.
@@ -22,13 +27,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from bench.worker_probe import run_worker  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 from tests.fixtures.databases import create_pg_database, drop_pg_database, sqlite_url  # noqa: E402
@@ -69,6 +77,7 @@ def serve_emulator(port: int) -> None:
 
 
 EMULATOR_COMMAND = [sys.executable, str(Path(__file__).resolve()), "serve-emulator"]
+WORKER_COMMAND = [sys.executable, str(Path(__file__).resolve()), "run-worker"]
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Figures:
     duplicates: int
     incomplete: int
     cpu: dict[str, float]
+    per_post: dict[str, float] = field(default_factory=dict)
 
     def show(self) -> None:
         lags = sorted(self.lags)
@@ -94,6 +104,9 @@ class Figures:
         )
         parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.cpu.items())
         print(f"  CPU seconds while publishing: {parts}")
+        if self.per_post:
+            figures = ", ".join(f"{name} {value:.2f}" for name, value in self.per_post.items())
+            print(f"  per published post: {figures}")
 
 
 async def _scalar(url: str, statement: Any) -> Any:
@@ -164,6 +177,66 @@ class CpuMeter:
         }
 
 
+class WorkerProbe:
+    """The workers' CPU over time (sampled every 50 ms) and their round trips, counted by
+    bench/worker_probe.py between `__init__` and `stop`; TikTok's requests likewise."""
+
+    def __init__(self, pids: list[int], counts: Path, emulator: EmulatorProcess) -> None:
+        self.pids, self.counts, self.emulator = pids, counts, emulator
+        self.requests_before = self._requests()
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR1)
+        self.samples: list[tuple[float, float]] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._sample_once()
+        self._thread.start()
+
+    def _requests(self) -> int:
+        return int(self.emulator.admin.get("/requests/count").json()["count"])
+
+    def _sample_once(self) -> None:
+        self.samples.append((time.time(), sum(map(cpu_seconds, self.pids))))
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            self._sample_once()
+
+    def stop(self) -> tuple[int, int]:
+        """(round trips, TikTok requests) since the start."""
+        self._done.set()
+        self._thread.join()
+        self._sample_once()
+        for pid in self.pids:
+            os.kill(pid, signal.SIGUSR2)
+        files = [Path(f"{self.counts}.{pid}") for pid in self.pids]
+        _wait(lambda: all(f.exists() and f.read_text() for f in files), 10, "round trip counts")
+        return sum(int(f.read_text()) for f in files), self._requests() - self.requests_before
+
+    def cpu_until(self, at: float) -> float:
+        """The workers' CPU seconds from the start until wall time `at` (interpolated)."""
+        start = self.samples[0][1]
+        for (t0, c0), (t1, c1) in zip(self.samples, self.samples[1:], strict=False):
+            if t0 <= at <= t1:
+                share = (at - t0) / (t1 - t0) if t1 > t0 else 1.0
+                return c0 + (c1 - c0) * share - start
+        return self.samples[-1][1] - start
+
+
+def _per_post(
+    figures: Figures, probe: WorkerProbe, counts: tuple[int, int], last_init: float
+) -> dict[str, float]:
+    trips, requests = counts
+    published = max(figures.published, 1)
+    return {
+        "worker CPU ms": 1000 * figures.cpu["workers"] / published,
+        "of it before the init ms": 1000 * probe.cpu_until(last_init) / max(len(figures.lags), 1),
+        "database round trips": trips / published,
+        "TikTok HTTP requests": requests / published,
+        "emulator CPU ms": 1000 * figures.cpu["emulator"] / published,
+    }
+
+
 async def _await_published(url: str, total: int, seconds: float) -> datetime | None:
     engine = create_engine(url, pool_size=1)
     try:
@@ -190,10 +263,12 @@ def _measure(
     captions: dict[int, str],
     due: datetime,
     meter: CpuMeter,
+    probe: WorkerProbe | None = None,
 ) -> Figures:
     total = len(captions)
     last = asyncio.run(_await_published(url, total, 600))
     cpu = meter.stop()
+    counts = probe.stop() if probe is not None else None
     seconds = (last - due).total_seconds() if last else float("nan")
     records = emulator.publications()
     wanted = set(captions.values())
@@ -208,7 +283,11 @@ def _measure(
     completed = Counter(r["caption"] for r in mine if r["status"] == "PUBLISH_COMPLETE")
     duplicates = sum(1 for n in completed.values() if n > 1)
     count = int(asyncio.run(_scalar(url, select(func.count()).where(Post.status == "published"))))
-    return Figures(label, total, count, seconds, lags, duplicates, total - count, cpu)
+    figures = Figures(label, total, count, seconds, lags, duplicates, total - count, cpu)
+    if probe is not None and counts is not None and first_init:
+        last_init = max(first_init.values()).timestamp()
+        figures.per_post = _per_post(figures, probe, counts, last_init)
+    return figures
 
 
 def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) -> Figures:
@@ -232,7 +311,8 @@ def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) ->
                 )
             )
             env = worker_env(url, data_dir, keys, emulator, TIKTIMER_LOG_LEVEL=LOG_LEVEL[0])
-            pool = WorkerPool(workdir, env, concurrency=concurrency)
+            env["TIKTIMER_BENCH_COUNTS"] = str(workdir / "round-trips")
+            pool = WorkerPool(workdir, env, concurrency=concurrency, command=WORKER_COMMAND)
             try:
                 for slot in range(workers):
                     pool.start(slot)
@@ -251,6 +331,8 @@ def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) ->
                         "postgres (all databases)": postgres_pids(),
                     }
                 )
+                pids = [p.pid for p in pool.processes.values()]
+                probe = WorkerProbe(pids, workdir / "round-trips", emulator)
                 due = _make_due(url)
                 return _measure(
                     f"PostgreSQL, {workers} workers x {concurrency}",
@@ -259,6 +341,7 @@ def run_postgresql(posts: int, workers: int, concurrency: int, workdir: Path) ->
                     seeded.captions,
                     due,
                     meter,
+                    probe,
                 )
             finally:
                 pool.stop_all()
@@ -317,11 +400,20 @@ def _healthy(url: str) -> bool:
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "run-worker":
+        run_worker(sys.argv[2:])
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "serve-emulator":
         serve_emulator(int(sys.argv[sys.argv.index("--port") + 1]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument(
+        "--platform",
+        choices=["tiktok", "fake"],
+        default="tiktok",
+        help="fake: no-op posts side by side with procrastinate (bench/noop_dispatch.py)",
+    )
+    parser.add_argument("--posts", type=int, help="default 2,000 (tiktok), 20,000 (fake)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--sqlite-posts", type=int, default=500)
@@ -331,6 +423,12 @@ def main() -> None:
     parser.add_argument("--keep", help="directory for the processes' logs (kept)")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args()
+    if args.platform == "fake":
+        import noop_dispatch
+
+        noop_dispatch.run(args.posts or 20_000, args.workers, args.concurrency)
+        return
+    args.posts = args.posts or 2000
     LOG_LEVEL[0] = args.log_level
     with tempfile.TemporaryDirectory(prefix="tiktimer-bench-") as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)

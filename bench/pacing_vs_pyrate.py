@@ -35,10 +35,10 @@ from tests.fixtures.databases import create_pg_database, drop_pg_database  # noq
 
 from tiktimer.db import migrate  # noqa: E402
 from tiktimer.db.engine import create_engine  # noqa: E402
-from tiktimer.scheduler.pacing.db_backend import DbPacer  # noqa: E402
-from tiktimer.scheduler.pacing.redis_backend import RedisPacer  # noqa: E402
-from tiktimer.scheduler.pacing.window import RateLimits  # noqa: E402
-from tiktimer.scheduler.queue.leases import PostQueue  # noqa: E402
+from tiktimer.posts.pacing.db_backend import DbPacer  # noqa: E402
+from tiktimer.posts.pacing.redis_backend import RedisPacer  # noqa: E402
+from tiktimer.posts.pacing.window import RateLimits  # noqa: E402
+from tiktimer.posts.queue.leases import PostQueue  # noqa: E402
 
 LIMIT = 10_000_000
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -15,9 +15,16 @@ Per run: the client's throughput, the server's CPU time (all threads, user + sys
 its peak RSS growth (VmHWM from /proc/<pid>/status; the high-water mark is first reset to
 the current RSS through /proc/<pid>/clear_refs, so the growth is the upload's own).
 
-Baselines: `cp` of the same file on the same disk, without and with an fsync (the server
-fsyncs before it answers), and the floor of a single-threaded user-space receiver: read,
-SHA-256 and write in 1 MiB blocks, then fsync.
+The floor, in the same run: a bare streaming ASGI sink on uvicorn (`bench/sink_app.py`,
+pinned like the server) that reads the body as it arrives, hashes it with SHA-256 and writes
+it to disk off the loop, then fsyncs; each of our scenarios has its sink twin (the same
+curl, the same PATCHes), run back to back, in alternating order from one repetition to the
+next. The summary prints our throughput as a ratio of the sink's (the median of the paired
+runs; target >= 0.8) and our peak RSS growth (target < 64 MiB for 1 GiB).
+
+Other baselines: `cp` of the same file on the same disk, without and with an fsync (the
+server fsyncs before it answers), and a single-threaded user-space copy: read, SHA-256 and
+write in 1 MiB blocks, then fsync.
 Every run starts after `sync`, so earlier writeback is not billed to it; medians are shown.
 
 With `--s3` the server stores media in S3 (moto on loopback, in this process): resumable
@@ -120,6 +127,32 @@ def server(workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
 
 
 @contextmanager
+def sink_server(workdir: Path) -> Iterator[tuple[str, int]]:
+    """The bare streaming sink (bench/sink_app.py) on uvicorn, pinned like our server."""
+    port = free_port()
+    directory = workdir / "sink"
+    directory.mkdir()
+    env = dict(os.environ, SINK_DIR=str(directory))
+    command = [*PIN["server"], sys.executable, "-m", "uvicorn", "sink_app:app"]
+    command += ["--port", str(port), "--no-access-log", "--app-dir", str(ROOT / "bench")]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
 def s3_storage(env: dict[str, str], enabled: bool) -> Iterator[None]:
     """With `enabled`, a moto S3 server on loopback and a bucket; `env` points the server there."""
     if not enabled:
@@ -170,14 +203,37 @@ def login(base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def curl_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
+def curl_upload(
+    base: str, auth: dict[str, str], path: Path, endpoint: str = "/api/v1/media"
+) -> tuple[int, dict[str, Any]]:
     out = path.with_suffix(".response.json")
     command = [*PIN["client"], "curl", "-sS", "-o", str(out), "-w", "%{http_code}"]
     command += ["-H", f"Authorization: {auth['Authorization']}", "-F", f"file=@{path}"]
     code = subprocess.run(
-        [*command, f"{base}/api/v1/media"], capture_output=True, text=True, check=True
+        [*command, f"{base}{endpoint}"], capture_output=True, text=True, check=True
     ).stdout
     return int(code), json.loads(out.read_text())
+
+
+def sink_curl(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
+    """The same curl -F as ours, into the sink: it hashes and stores the raw body."""
+    return curl_upload(f"{base}/sink/{os.urandom(8).hex()}", auth, path, endpoint="")
+
+
+def sink_patches(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
+    """The same PATCHes as our resumable upload, appended to one file of the sink."""
+    if PIN["client"]:
+        os.sched_setaffinity(0, {1})
+    size, name = path.stat().st_size, os.urandom(8).hex()
+    with httpx.Client(base_url=base, timeout=600) as client, path.open("rb") as f:
+        for offset in range(0, size, CHUNK["bytes"]):
+            length = min(CHUNK["bytes"], size - offset)
+            headers = {"Content-Type": "application/offset+octet-stream"}
+            headers["Content-Length"] = str(length)
+            response = client.patch(f"/sink/{name}", content=_chunk(f, length), headers=headers)
+            response.raise_for_status()
+        done = client.post(f"/sink/{name}")  # the end of the upload: fsync, like complete
+    return done.status_code, done.json()
 
 
 def resumable_upload(base: str, auth: dict[str, str], path: Path) -> tuple[int, dict[str, Any]]:
@@ -225,7 +281,10 @@ def timed_upload(
     cpu = cpu_seconds(pid) - cpu
     growth = memory_kib(pid)["VmHWM"] - baseline
     if status in (200, 201):  # keep the disk from filling up across repetitions
-        httpx.delete(f"{base}/api/v1/media/{body['id']}", headers=auth).raise_for_status()
+        if "sha256" in body and "id" not in body:  # the sink's answer
+            httpx.delete(f"{base}/sink/{body['name']}").raise_for_status()
+        else:
+            httpx.delete(f"{base}/api/v1/media/{body['id']}", headers=auth).raise_for_status()
     return {
         "status": status,
         "MiB/s": size / MiB / elapsed,
@@ -291,37 +350,70 @@ def main() -> None:
             TIKTIMER_LOG_LEVEL="WARNING",
         )
         runs: dict[str, list[dict[str, Any]]] = {}
-        with s3_storage(env, args.s3), server(workdir, env) as (base, pid):
-            auth = login(base)
+        with (
+            s3_storage(env, args.s3),
+            server(workdir, env) as ours,
+            sink_server(workdir) as sink,
+        ):
+            auth = login(ours[0])
             warm = workdir / "warm.mp4"
             make_video(warm, MiB)
-            curl_upload(base, auth, warm)  # imports, thread pools, first probe
-            for _ in range(args.repeat):
-                for label, upload, path in _scenarios(video, noise, args.random):
-                    _append_free_box(video)  # new bytes each run, or dedupe skips the work
-                    result = timed_upload(pid, upload, base, auth, path)
-                    runs.setdefault(label, []).append(result)
-                    print(json.dumps({"scenario": label, **_rounded(result)}))
-                baselines = (
-                    ("cp", lambda: copy_speed(video, False)),
-                    ("cp + sync", lambda: copy_speed(video, True)),
-                    ("python read + sha256 + write + fsync", lambda: python_copy_speed(video)),
-                )
-                for label, measure in baselines:
-                    result = {"MiB/s": measure()}
-                    runs.setdefault(label, []).append(result)
-                    print(json.dumps({"scenario": label, **_rounded(result)}))
+            curl_upload(ours[0], auth, warm)  # imports, thread pools, first probe
+            for repetition in range(args.repeat):
+                for label, upload, path, twin in _scenarios(video, noise, args.random):
+                    # Ours and the sink back to back, one then the other going first.
+                    pair = [(label, upload, ours)] + ([(*twin, sink)] if twin else [])
+                    for name, send, (base, pid) in pair[:: -1 if repetition % 2 else 1]:
+                        _append_free_box(video)  # new bytes each run, or dedupe skips the work
+                        result = timed_upload(pid, send, base, auth, path)
+                        runs.setdefault(name, []).append(result)
+                        print(json.dumps({"scenario": name, **_rounded(result)}))
+                _baselines(video, runs)
         _summary(runs)
+        _against_the_sink(runs)
 
 
-def _scenarios(video: Path, noise: Path, random: bool) -> list[tuple[str, Any, Path]]:
-    scenarios = [
-        ("POST /api/v1/media (curl -F)", curl_upload, video),
-        (f"resumable: {CHUNK['bytes'] // MiB} MiB PATCHes + complete", resumable_upload, video),
+def _baselines(video: Path, runs: dict[str, list[dict[str, Any]]]) -> None:
+    baselines = (
+        ("cp", lambda: copy_speed(video, False)),
+        ("cp + sync", lambda: copy_speed(video, True)),
+        ("python read + sha256 + write + fsync", lambda: python_copy_speed(video)),
+    )
+    for label, measure in baselines:
+        result = {"MiB/s": measure()}
+        runs.setdefault(label, []).append(result)
+        print(json.dumps({"scenario": label, **_rounded(result)}))
+
+
+OURS_CURL = "POST /api/v1/media (curl -F)"
+SINK_CURL = "sink: the same curl -F"
+SINK_PATCHES = "sink: the same PATCHes"
+
+
+def _scenarios(video: Path, noise: Path, random: bool) -> list[tuple[Any, ...]]:
+    """(label, upload, file, the sink's twin: (label, upload) or None)."""
+    resumable = f"resumable: {CHUNK['bytes'] // MiB} MiB PATCHes + complete"
+    scenarios: list[tuple[Any, ...]] = [
+        (OURS_CURL, curl_upload, video, (SINK_CURL, sink_curl)),
+        (resumable, resumable_upload, video, (SINK_PATCHES, sink_patches)),
     ]
     if random:
-        scenarios.append(("random bytes, ends in 422 (curl -F)", curl_upload, noise))
+        scenarios.append(("random bytes, ends in 422 (curl -F)", curl_upload, noise, None))
     return scenarios
+
+
+def _against_the_sink(runs: dict[str, list[dict[str, Any]]]) -> None:
+    """Ours / the sink's throughput, paired run by run (the median), and our memory."""
+    print("\nvs the bare streaming sink (read, SHA-256, write, fsync; same run, paired):")
+    resumable = next(label for label in runs if label.startswith("resumable:"))
+    for ours, sink in ((OURS_CURL, SINK_CURL), (resumable, SINK_PATCHES)):
+        ratios = [a["MiB/s"] / b["MiB/s"] for a, b in zip(runs[ours], runs[sink], strict=True)]
+        peak = max(r["peak_growth_MiB"] for r in runs[ours])
+        floor_peak = max(r["peak_growth_MiB"] for r in runs[sink])
+        print(
+            f"  {ours:48} {statistics.median(ratios):5.2f} of the sink (target >= 0.8); "
+            f"peak RSS growth {peak:5.1f} MiB (target < 64; the sink's {floor_peak:5.1f})"
+        )
 
 
 def _rounded(result: dict[str, Any]) -> dict[str, Any]:

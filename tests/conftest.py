@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 
 os.environ.setdefault("TIKTIMER_ENV", "testing")
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app"]
+# A run stopped from outside (CI's overall `timeout`) prints where every thread was first.
+faulthandler.register(signal.SIGTERM, chain=True)
+
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.watchdog"]

@@ -24,15 +24,20 @@ from tiktimer.kit.openapi import document_on_bodies, errors
 from tiktimer.kit.redact import install_log_redaction
 from tiktimer.logging import configure_logging, install_request_id_filter
 from tiktimer.media.endpoints import router as media_router
+from tiktimer.media.public_urls import router as public_media_router
 from tiktimer.middleware import RequestIdMiddleware
+from tiktimer.notifications.endpoints import router as notifications_router
+from tiktimer.planning.routes import ROUTERS as PLANNING_ROUTERS
 from tiktimer.platforms.tiktok.connection import SANDBOX_MOUNT, TikTokConnection, build_tiktok
-from tiktimer.posts.endpoints import router as posts_router
-from tiktimer.publishing.endpoints import router as publishing_router
-from tiktimer.publishing.public_media import router as public_media_router
-from tiktimer.scheduler.endpoints import router as scheduler_router
+from tiktimer.posts.routes.crud import router as posts_router
+from tiktimer.posts.routes.importing import router as import_router
+from tiktimer.posts.routes.pause import router as pause_router
+from tiktimer.posts.routes.queue import router as scheduler_router
+from tiktimer.posts.routes.tiktok import router as publishing_router
 from tiktimer.services import Services, build_services
 from tiktimer.users.audit_endpoints import router as audit_router
 from tiktimer.users.endpoints import router as users_router
+from tiktimer.web.install import install as install_web
 from tiktimer.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("tiktimer")
@@ -44,12 +49,16 @@ ROUTERS = (
     users_router,
     audit_router,
     posts_router,
+    import_router,
     accounts_router,
     media_router,
     publishing_router,
     public_media_router,
     webhooks_router,
     scheduler_router,
+    pause_router,
+    *PLANNING_ROUTERS,
+    notifications_router,
 )
 
 
@@ -68,7 +77,11 @@ def create_app(
         lifespan=_lifespan(settings, tiktok),
         # FastAPI's native OpenTelemetry looks up providers on every request; only pay for
         # it when an operator asks for traces and metrics.
-        telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
+        telemetry={
+            "tracing": settings.server.otel,
+            "metrics": settings.server.otel,
+            "logs": settings.server.otel,
+        },
         # Any route answers 503 while the database is away (see exception_handlers).
         responses=errors(503),
         # Served by tiktimer.browser.docs from packaged assets (no CDN), under a strict CSP.
@@ -81,6 +94,7 @@ def create_app(
     app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)  # the pages under /app, for browsers (tiktimer.web)
     _mount_sandbox(app, tiktok)
     return app
 
@@ -109,26 +123,26 @@ def _log_started(services: Services) -> None:
     if services.connection.sandbox is not None:
         log.info(
             "app.sandbox TikTok sandbox emulator at %s%s: no real TikTok is contacted",
-            settings.public_base_url,
+            settings.server.public_base_url,
             SANDBOX_MOUNT,
         )
     log.info(
         "app.started database=%s sandbox=%s scheduler=%s",
         services.engine.dialect.name,
-        settings.sandbox_enabled,
-        "in-process" if settings.run_scheduler else "off (dedicated workers)",
+        settings.tiktok.sandbox_enabled,
+        "in-process" if settings.scheduler.in_process else "off (dedicated workers)",
     )
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     exception_handlers.install(app)
-    install_cors(app, settings.cors_origins)
+    install_cors(app, settings.server.cors_origins)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         RequestBodyGuard,
-        max_json_bytes=settings.max_json_body_kb * 1024,
-        stall_seconds=settings.body_timeout_seconds,
+        max_json_bytes=settings.limits.max_json_body_kb * 1024,
+        stall_seconds=settings.limits.body_timeout_seconds,
     )
     document_on_bodies(app, 408)  # RequestBodyGuard's answer to a stalled body
 
@@ -145,5 +159,5 @@ def _mount_sandbox(app: FastAPI, tiktok: TikTokConnection) -> None:
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker process builds its own app)."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.server.log_level)
     return create_app(settings)

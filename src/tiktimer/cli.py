@@ -1,4 +1,4 @@
-"""The `tiktimer` command: serve, db, users (and later worker, emulator, keys, media)."""
+"""The `tiktimer` command: serve, worker, db, users, keys, media, posts, accounts, …"""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from tiktimer.cli_pause import accounts_commands
+from tiktimer.cli_planning import register as register_planning
 from tiktimer.config import Settings, SettingsError, load_settings
 from tiktimer.config_check import misnamed_settings
 
@@ -17,11 +20,12 @@ app = typer.Typer(help="TikTimer: schedule TikTok posts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for TikTok tokens at rest.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
-app.add_typer(keys_app, name="keys")
 media_app = typer.Typer(help="Uploaded media.", no_args_is_help=True)
-app.add_typer(media_app, name="media")
+notifications_app = typer.Typer(help="Outgoing webhooks.", no_args_is_help=True)
+posts_app = typer.Typer(help="Scheduled posts.", no_args_is_help=True)
+_GROUPS = {"db": db_app, "users": users_app, "keys": keys_app, "media": media_app}
+for _name, _group in {**_GROUPS, "notifications": notifications_app, "posts": posts_app}.items():
+    app.add_typer(_group, name=_name)
 
 T = TypeVar("T")
 
@@ -32,8 +36,8 @@ def settings_or_exit(**overrides: Any) -> Settings:
         typer.echo(line, err=True)
     try:
         settings = load_settings(**overrides)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _ = settings.jwt_key  # refuse to start if the key cannot be made or read
+        settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        _ = settings.auth.jwt_key  # refuse to start if the key cannot be made or read
         return settings
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -50,9 +54,9 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
     from tiktimer.db.engine import DatabaseUnavailable, create_engine, wait_for_database
 
     async def reachable() -> None:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database.url)
         try:
-            await wait_for_database(engine, retries=settings.db_connect_retries)
+            await wait_for_database(engine, retries=settings.database.connect_retries)
         finally:
             await engine.dispose()
 
@@ -61,12 +65,12 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
     except DatabaseUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    should_migrate = settings.is_sqlite if migrate is None else migrate
+    should_migrate = settings.database.is_sqlite if migrate is None else migrate
     if should_migrate:
-        migrations.upgrade(settings.database_url)
+        migrations.upgrade(settings.database.url)
         return
-    current = migrations.current_revision(settings.database_url)
-    head = migrations.head_revision(settings.database_url)
+    current = migrations.current_revision(settings.database.url)
+    head = migrations.head_revision(settings.database.url)
     if current != head:
         typer.echo(
             f"error: database schema is at {current or 'nothing'}, this version needs {head}; "
@@ -99,13 +103,13 @@ def serve(
     if port is not None:
         os.environ["TIKTIMER_PORT"] = str(port)
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.server.log_level)
     prepare_database(settings, migrate=migrate)
     uvicorn.run(
         "tiktimer.app:create_app_from_env",
         factory=True,
-        host=settings.host,
-        port=settings.port,
+        host=settings.server.host,
+        port=settings.server.port,
         workers=workers,
         access_log=access_log,
         log_config=None,
@@ -113,7 +117,7 @@ def serve(
         server_header=False,
         # httptools with a bounded request head (431 past TIKTIMER_MAX_HEADER_KB).
         http=PROTOCOL_PATH,
-        h11_max_incomplete_event_size=settings.max_header_kb * 1024,
+        h11_max_incomplete_event_size=settings.limits.max_header_kb * 1024,
     )
 
 
@@ -133,7 +137,7 @@ def worker(
     from tiktimer.worker_process import run_worker
 
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.server.log_level)
     prepare_database(settings, migrate=migrate)
     try:
         run_async(lambda: run_worker(settings, concurrency))
@@ -180,7 +184,7 @@ def _database_for_command() -> str:
     """The database a `db` command works on, named (password masked) before it starts."""
     from tiktimer.db import migrate
 
-    url = settings_or_exit().database_url
+    url = settings_or_exit().database.url
     typer.echo(f"database: {migrate.masked(url)}")
     return url
 
@@ -243,10 +247,10 @@ async def _create_user(settings: Settings, data: Any, admin: bool) -> int:
     from tiktimer.kit.passwords import PasswordHashing
     from tiktimer.users.service import UserService
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database.url)
     passwords = PasswordHashing()
     try:
-        access = AccessTokens(settings.jwt_key, settings.algorithm, timedelta(minutes=1))
+        access = AccessTokens(settings.auth.jwt_key, settings.auth.algorithm, timedelta(minutes=1))
         auth = AuthService(
             access, passwords, timedelta(days=1), read_engine=autocommit_engine(engine)
         )
@@ -281,9 +285,11 @@ def keys_rotate() -> None:
     prepare_database(settings, migrate=None)
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database.url)
         try:
-            return await rotate_keys(create_sessionmaker(engine), TokenCipher(settings.token_keys))
+            return await rotate_keys(
+                create_sessionmaker(engine), TokenCipher(settings.auth.token_keys)
+            )
         finally:
             await engine.dispose()
 
@@ -312,8 +318,8 @@ def media_gc() -> None:
     prepare_database(settings, migrate=None)
 
     async def run() -> GcReport:
-        engine = create_engine(settings.database_url)
-        media = build_media(settings, autocommit_engine(engine))
+        engine = create_engine(settings.database.url)
+        media = build_media(settings.storage, settings.media, autocommit_engine(engine))
         try:
             return await media.gc(create_sessionmaker(engine), utc_now())
         finally:
@@ -325,6 +331,42 @@ def media_gc() -> None:
         typer.echo(line)
     if report.leaked:
         raise typer.Exit(1)
+
+
+@notifications_app.command("send")
+def notifications_send() -> None:
+    """Route new events and send the deliveries that are due, once (workers do it always)."""
+    from tiktimer.cli_notifications import send_once
+
+    settings = settings_or_exit()
+    prepare_database(settings, migrate=None)
+    typer.echo(f"tried {run_async(lambda: send_once(settings))} deliveries")
+
+
+@posts_app.command("import")
+def posts_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The CSV file")],
+    user: Annotated[str, typer.Option("--user", help="The username whose posts they are")],
+    mode: Annotated[str, typer.Option(help="all: all or nothing; rows: each row alone")] = "all",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check, create nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Schedule posts from a CSV file (README "Bulk import"); exit 1 if a row has problems."""
+    from tiktimer.cli_import import import_file
+    from tiktimer.platforms.tiktok.sandbox import SandboxUnreachable
+
+    settings = settings_or_exit()
+    prepare_database(settings, migrate=None)
+    try:
+        lines, code = run_async(
+            lambda: import_file(settings, file, user, mode=mode, dry_run=dry_run, as_json=as_json)
+        )
+    except SandboxUnreachable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in lines:
+        typer.echo(line, err=line.startswith("error:"))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -344,3 +386,7 @@ def emulator(
 
 def main() -> None:
     app()
+
+
+register_planning(app, settings_or_exit, prepare_database, run_async)
+app.add_typer(accounts_commands(settings_or_exit, prepare_database), name="accounts")

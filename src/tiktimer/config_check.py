@@ -2,7 +2,8 @@
 
 A misspelt or misprefixed variable is otherwise silently ignored (`TIKTIMER_DATABASE_URL`
 while the setting is `DATABASE_URL`), and the service starts on the defaults. The known names
-are the `Settings` fields' aliases, so a new setting is known the moment it exists.
+are the variable names of every settings group's fields, so a new setting is known the moment
+it exists.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pydantic import AliasChoices
-
-from tiktimer.config import Settings
+from tiktimer.config import group_fields, variable_names
 
 PREFIX = "TIKTIMER_"
 # Read by the test suite and tools, not by Settings (as is every TIKTIMER_TEST_*).
@@ -23,14 +22,9 @@ CLOSE_ENOUGH = 0.85
 
 
 def known_names() -> frozenset[str]:
-    names: set[str] = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names.update(str(choice).upper() for choice in alias.choices)
-        elif isinstance(alias, str):
-            names.add(alias.upper())
-    return frozenset(names)
+    return frozenset(
+        name.upper() for _, _, field in group_fields() for name in variable_names(field)
+    )
 
 
 def misnamed_settings(

@@ -27,24 +27,29 @@ from tiktimer.auth.ratelimits import CredentialLimits, build_credential_limits
 from tiktimer.auth.service import AuthService
 from tiktimer.auth.tokens import AccessTokens
 from tiktimer.config import Settings
+from tiktimer.db.dialect import Writes
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
 from tiktimer.db.read import autocommit_engine
+from tiktimer.idempotency import prune_expired
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.passwords import PasswordHashing
 from tiktimer.kit.time import utc_now
 from tiktimer.media.components import MediaComponents, build_media
+from tiktimer.media.public_urls import MediaUrlSigner
 from tiktimer.media.service import MediaService
 from tiktimer.media.uploads import UploadSessions
+from tiktimer.notifications.delivery import Notifier
+from tiktimer.notifications.service import NotificationService
+from tiktimer.planning.materialise import materialiser_for
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.connection import TikTokConnection, build_tiktok
 from tiktimer.platforms.tiktok.sandbox import start_sandbox
+from tiktimer.posts.dispatch.components import SchedulerComponents, build_scheduler
+from tiktimer.posts.pacing.window import SlidingWindowPacer
+from tiktimer.posts.publish.components import PublishingComponents, build_publishing
+from tiktimer.posts.queue.leases import PostQueue
+from tiktimer.posts.queue.wakeup import DueSignal
 from tiktimer.posts.service import PostService
-from tiktimer.publishing.components import PublishingComponents, build_publishing
-from tiktimer.publishing.public_media import MediaUrlSigner
-from tiktimer.scheduler.components import SchedulerComponents, build_scheduler
-from tiktimer.scheduler.pacing.window import SlidingWindowPacer
-from tiktimer.scheduler.queue.leases import PostQueue
-from tiktimer.scheduler.wakeup import DueSignal
 from tiktimer.storage import Storage
 from tiktimer.users.service import UserService
 from tiktimer.webhooks.endpoints import WebhookSettings
@@ -70,6 +75,7 @@ class Services:
     media: MediaComponents
     scheduler: SchedulerComponents
     publishing: PublishingComponents
+    notifier: Notifier
     access_tokens: AccessTokens | None = None
     credential_limits: CredentialLimits | None = None
     audit: AuditLog | None = None
@@ -79,6 +85,7 @@ class Services:
     account_service: AccountService | None = None
     post_service: PostService | None = None
     webhook_settings: WebhookSettings | None = None
+    notification_service: NotificationService | None = None
     health_extras: list[HealthCheck] = field(default_factory=list)
     _by_type: dict[type, object] = field(default_factory=dict, init=False, repr=False)
 
@@ -181,9 +188,22 @@ async def build_services(
                 accounts=services.account_tokens,
                 media_gc=_media_gc(services),
                 concurrency=concurrency,
+                chores=_chores(services),
             )
         # The dispatcher stops first: it may still be using everything opened above.
         stack.push_async_callback(services.scheduler.stop_in_process)
+        yield services
+
+
+@asynccontextmanager
+async def build_command_services(settings: Settings) -> AsyncIterator[Services]:
+    """What a one-shot command that creates posts needs (`tiktimer posts import`): the core
+    parts and the post service with its pre-flight; no dispatcher, no sign-in parts."""
+    async with AsyncExitStack() as stack:
+        services = await _open_core(stack, settings, "worker", None)
+        services.post_service = PostService(
+            services.publishing.validator, due_signal=services.due_signal
+        )
         yield services
 
 
@@ -194,10 +214,10 @@ async def _open_core(
     engine = await _open_database(stack, settings, role)
     connection = await _open_tiktok(stack, settings, role, tiktok)
     sessionmaker = create_sessionmaker(engine)
-    cipher = TokenCipher(settings.token_keys)
+    cipher = TokenCipher(settings.auth.token_keys)
     read_engine = autocommit_engine(engine)
     tokens = AccountTokens(sessionmaker, cipher, connection.client)
-    media = build_media(settings, read_engine)
+    media = build_media(settings.storage, settings.media, read_engine)
     stack.push_async_callback(media.aclose)
     scheduler = build_scheduler(settings, engine)
     stack.push_async_callback(scheduler.aclose)
@@ -220,16 +240,17 @@ async def _open_core(
         media=media,
         scheduler=scheduler,
         publishing=publishing,
+        notifier=Notifier(Writes(engine), cipher, settings.server.fetch_policy),
     )
 
 
 async def _open_database(stack: AsyncExitStack, settings: Settings, role: Role) -> AsyncEngine:
     name = "tiktimer-worker" if role == "worker" else "tiktimer"
     engine = create_engine(
-        settings.database_url, pool_size=settings.db_pool_size, application_name=name
+        settings.database.url, pool_size=settings.database.pool_size, application_name=name
     )
     stack.push_async_callback(engine.dispose)
-    await wait_for_database(engine, retries=settings.db_connect_retries)
+    await wait_for_database(engine, retries=settings.database.connect_retries)
     return engine
 
 
@@ -249,31 +270,32 @@ async def _open_tiktok(
 async def _open_api(stack: AsyncExitStack, services: Services) -> None:
     """The API's own services: sign-in, users, audit, accounts, posts, webhooks."""
     settings = services.settings
-    passwords = PasswordHashing(settings.password_hash_threads)
+    passwords = PasswordHashing(settings.auth.password_hash_threads)
     stack.callback(passwords.close)
     access = AccessTokens(
-        settings.jwt_key,
-        settings.algorithm,
-        timedelta(minutes=settings.access_token_expire_minutes),
+        settings.auth.jwt_key,
+        settings.auth.algorithm,
+        timedelta(minutes=settings.auth.access_token_expire_minutes),
     )
     audit_log = AuditLog(services.engine)
     stack.push_async_callback(audit_log.aclose)
-    limits = build_credential_limits(settings)
+    limits = build_credential_limits(settings.auth, settings.scheduler.redis_url)
     stack.push_async_callback(limits.limiter.aclose)
     auth = AuthService(
         access,
         passwords,
-        timedelta(days=settings.refresh_token_expire_days),
+        timedelta(days=settings.auth.refresh_token_expire_days),
         read_engine=services.read_engine,
         audit_log=audit_log,
     )
     _add_api_services(services, access=access, limits=limits, audit_log=audit_log, auth=auth)
     services.user_service = UserService(passwords, auth)
-    if settings.run_scheduler:
+    if settings.scheduler.in_process:
         services.scheduler.start_in_process(
             platforms_factory=services.publishing.platforms,
             accounts=services.account_tokens,
             media_gc=_media_gc(services),
+            chores=_chores(services),
         )
 
 
@@ -290,17 +312,53 @@ def _add_api_services(
     services.credential_limits = limits
     services.audit = audit_log
     services.auth_service = auth
-    services.connect_service = ConnectService(client, cipher, sandbox=settings.sandbox_enabled)
+    services.connect_service = ConnectService(
+        client, cipher, sandbox=settings.tiktok.sandbox_enabled
+    )
     services.account_service = AccountService(client, cipher)
     services.post_service = PostService(
-        services.publishing.validator, due_signal=services.due_signal
+        services.publishing.validator,
+        due_signal=services.due_signal,
+        late_publish_minutes=settings.scheduler.late_publish_minutes or None,
+        duplicate_window=timedelta(hours=settings.scheduler.duplicate_window_hours),
     )
     services.webhook_settings = WebhookSettings(
-        client.client_key, services.connection.client_secret, settings.webhook_tolerance_seconds
+        client.client_key,
+        services.connection.client_secret,
+        settings.tiktok.webhook_tolerance_seconds,
     )
+    services.notification_service = NotificationService(cipher, settings.server.fetch_policy)
     services.health_extras.append(services.scheduler.health(services.read_engine))
 
 
+def _chores(services: Services) -> dict[str, tuple[float, Callable[[], Awaitable[object]]]]:
+    """What every dispatcher also runs: notifications at its poll interval, their pruning
+    hourly, and recurring series made into posts a horizon ahead."""
+    poll = services.settings.scheduler.poll_seconds
+    notifier = services.notifier
+    return {
+        "notifications.deliver": (poll, notifier.run_once),
+        "notifications.prune": (3600.0, notifier.prune),
+        **_planning_jobs(services),
+    }
+
+
 def _media_gc(services: Services) -> Callable[[], Awaitable[object]]:
-    """Media retention with the configured times, run beside every dispatcher."""
-    return lambda: services.media.gc(services.sessionmaker, utc_now())
+    """Media retention with the configured times, and expired idempotency keys, run
+    beside every dispatcher."""
+
+    async def collect() -> object:
+        report = await services.media.gc(services.sessionmaker, utc_now())
+        await prune_expired(services.sessionmaker, utc_now())
+        return report
+
+    return collect
+
+
+def _planning_jobs(services: Services) -> dict[str, tuple[float, Callable[[], Awaitable[object]]]]:
+    """Recurring series made into posts a horizon ahead, beside every dispatcher."""
+    materialiser = materialiser_for(services.settings, services.due_signal)
+    interval = services.settings.planning.series_interval_minutes * 60.0
+    return {
+        "series.materialise": (interval, lambda: materialiser.all(services.sessionmaker, utc_now()))
+    }

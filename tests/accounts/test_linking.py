@@ -245,11 +245,12 @@ def _cookie(name: str, value: str) -> Cookie:
 async def limits_on(app: FastAPI) -> AsyncIterator[None]:
     """Login limits as in production, but tight: 2 failures per address and account."""
     original = app.state.services.credential_limits
-    settings = app.state.services.settings.model_copy(
+    settings = app.state.services.settings
+    auth = settings.auth.model_copy(
         update={"rate_limits_enabled": True, "rate_limit_login_user": "2/minute"}
     )
     app.state.services.credential_limits = build_credential_limits(
-        settings, key_prefix=f"t-{id(app)}"
+        auth, settings.scheduler.redis_url, key_prefix=f"t-{id(app)}"
     )
     yield
     await app.state.services.credential_limits.limiter.aclose()

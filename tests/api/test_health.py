@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from tests.fixtures.app import make_settings
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.lifespan import lifespan_of
 from tests.fixtures.tcp_proxy import TcpProxy
 from tiktimer.app import create_app
 
@@ -77,20 +77,19 @@ async def test_unhandled_error_is_500_json_without_internals(
     assert logged[0].request_id == "req-500"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # a networked database
 @pytest.mark.parametrize("failure", ["refuse", "stall"])
 async def test_health_is_503_fast_when_database_is_down(
     database: DatabaseUnderTest, tmp_path: Path, failure: str
 ) -> None:
     """The database goes away (or hangs) after startup: /health says so, quickly."""
-    if database.backend != "postgresql":
-        pytest.skip("needs a networked database")
     url = make_url(database.url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app(make_settings(proxied, tmp_path))
     try:
-        async with LifespanManager(app):
+        async with lifespan_of(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 assert (await client.get("/health")).status_code == 200

@@ -3,22 +3,60 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from tests.accounts.conftest import connect
+from tests.fixtures.holdings import small_video
 from tests.fixtures.users import user_headers
 from tiktimer.models import Post, User
+
+# A post that is not a draft must be publishable as it stands (issue 13): the user's
+# posts go to a connected sandbox creator, with a small real video.
+_CLIP: list[Path] = []
+
+
+@pytest.fixture(scope="module")
+def _clip_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_video(tmp_path_factory.mktemp("clip"))
+
+
+@pytest.fixture(autouse=True)
+def _clip(_clip_file: Path) -> None:
+    _CLIP[:] = [_clip_file]
 
 
 def future(hours: float = 24) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
 
 
+async def publishable(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, object]:
+    """The caller's only account and a video of theirs, made on first use."""
+    accounts = (await client.get("/api/v1/accounts", headers=headers)).json()
+    if not accounts:
+        me = (await client.get("/users/me", headers=headers)).json()
+        page = await connect(client, headers, creator=f"creator_{me['id']}")
+        assert page.status_code == 200, page.text
+        accounts = (await client.get("/api/v1/accounts", headers=headers)).json()
+    with _CLIP[0].open("rb") as clip:
+        media = await client.post(
+            "/api/v1/media", files={"file": ("clip.mp4", clip)}, headers=headers
+        )
+    assert media.status_code in (200, 201), media.text
+    return {"social_account_id": accounts[0]["id"], "media_id": media.json()["id"]}
+
+
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: object) -> dict:
-    payload = {"content": "hello", "scheduled_time": future(), **body}
+    payload = {
+        "content": "hello",
+        "scheduled_time": future(),
+        **await publishable(client, headers),
+        **body,
+    }
     response = await client.post("/posts/", json=payload, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
@@ -31,6 +69,34 @@ async def test_create_returns_201_with_id_status_created_at(client: httpx.AsyncC
     assert post["platform"] == "tiktok"
     assert post["content"] == "first video"
     assert {"id", "created_at", "updated_at"} <= set(post)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"draft": True, "scheduled_time": "2020-01-01T00:00:00Z", "title": "t"},
+        {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True, "post_mode": "inbox"},
+        {"media_type": "photo", "photo_cover_index": 0, "is_aigc": True, "content": ""},
+    ],
+)
+async def test_create_answers_what_a_read_of_the_post_answers(
+    client: httpx.AsyncClient, body: dict[str, object]
+) -> None:
+    """The create's answer comes from its INSERT; it must be the post as stored, defaults,
+    status and pre-flight report included."""
+    headers = await user_headers(client, "alice")
+    # Drafts: without an account and a video a post may not be scheduled (issue 13).
+    payload = {"content": "hello", "scheduled_time": future(), **body, "draft": True}
+    response = await client.post("/posts/", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    read = await client.get(f"/posts/{created['id']}", headers=headers)
+    assert read.json() == created
+    assert created["status"] == "draft"
+    assert created["privacy_level"] == body.get("privacy_level", "SELF_ONLY")
+    assert created["validation"]["needs_account"] is True
+    assert created["media_ids"] == []
 
 
 async def test_another_users_post_is_404_everywhere(client: httpx.AsyncClient) -> None:

@@ -39,10 +39,10 @@ async def enable_limits(app: FastAPI) -> AsyncIterator[EnableLimits]:
     built: list[CredentialLimits] = []
 
     def enable(key_prefix: str = KEY_PREFIX, **overrides: Any) -> CredentialLimits:
-        settings = app.state.services.settings.model_copy(
-            update={"rate_limits_enabled": True, **overrides}
-        )
-        limits = build_credential_limits(settings, key_prefix=key_prefix)
+        settings = app.state.services.settings
+        redis_url = overrides.pop("redis_url", settings.scheduler.redis_url)
+        auth = settings.auth.model_copy(update={"rate_limits_enabled": True, **overrides})
+        limits = build_credential_limits(auth, redis_url, key_prefix=key_prefix)
         built.append(limits)
         app.state.services.credential_limits = limits
         return limits
@@ -460,13 +460,13 @@ async def test_unreachable_redis_lets_requests_through(
 
 def test_defaults_are_on_and_valid() -> None:
     settings = load_settings(_env_file=None)
-    assert settings.rate_limits_enabled
+    assert settings.auth.rate_limits_enabled
     for value in (
-        settings.rate_limit_login_ip,
-        settings.rate_limit_login_user,
-        settings.rate_limit_login_account,
-        settings.rate_limit_register,
-        settings.rate_limit_refresh,
+        settings.auth.rate_limit_login_ip,
+        settings.auth.rate_limit_login_user,
+        settings.auth.rate_limit_login_account,
+        settings.auth.rate_limit_register,
+        settings.auth.rate_limit_refresh,
     ):
         assert parse_many(value)
 

@@ -1,12 +1,15 @@
 """Schemathesis hooks for the contract run (loaded by path through SCHEMATHESIS_HOOKS).
 
 Every request is authenticated as the run's admin user, logging in again whenever an
-answer is 401 (a fuzzed logout or token revocation must not silence the rest of the run),
-and generated ids are swapped for the user's real ones half of the time, so routes reach
-their owner-side code instead of stopping at 404.
+answer is 401, except `POST /auth/logout`, which ends every session of its caller: it runs
+as a user of its own (CONTRACT_LOGOUT_USERNAME), or with two workers it would keep
+revoking the admin's token under the other worker's requests. Generated ids are swapped
+for the user's real ones half of the time, so routes reach their owner-side code instead
+of stopping at 404.
 
 Configuration comes from the environment the test sets: CONTRACT_BASE_URL,
-CONTRACT_USERNAME, CONTRACT_PASSWORD and CONTRACT_IDS (JSON: id name → list of values).
+CONTRACT_USERNAME, CONTRACT_LOGOUT_USERNAME, CONTRACT_PASSWORD and CONTRACT_IDS (JSON: id name →
+list of values).
 This file is executed by schemathesis, not imported from the test package.
 """
 
@@ -21,10 +24,10 @@ import schemathesis
 from hypothesis import strategies as st
 
 BASE_URL = os.environ["CONTRACT_BASE_URL"]
-CREDENTIALS = {
-    "username": os.environ["CONTRACT_USERNAME"],
-    "password": os.environ["CONTRACT_PASSWORD"],
-}
+PASSWORD = os.environ["CONTRACT_PASSWORD"]
+ADMIN = os.environ["CONTRACT_USERNAME"]
+LOGGING_OUT = os.environ["CONTRACT_LOGOUT_USERNAME"]
+LOGOUT_PATH = "/auth/logout"
 REAL_IDS: dict[str, list[Any]] = json.loads(os.environ.get("CONTRACT_IDS", "{}"))
 
 
@@ -33,27 +36,36 @@ REAL_IDS: dict[str, list[Any]] = json.loads(os.environ.get("CONTRACT_IDS", "{}")
 schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=4096))
 
 
-@schemathesis.auth()
+def _user_for(case: Any, context: Any = None) -> str:
+    return LOGGING_OUT if case.path == LOGOUT_PATH else ADMIN
+
+
+@schemathesis.auth(cache_by_key=_user_for)
 class AdminBearer:
-    """The run admin's access token; schemathesis asks again after any 401.
+    """The run admin's access token (the logging-out user's for logout); schemathesis asks
+    again after any 401.
 
     Most 401s come from cases sent without credentials on purpose, so the token in hand is
     checked first (cheap) before logging in again (a deliberately slow password hash).
     """
 
-    token: str | None = None
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
 
     def get(self, case: Any, context: Any) -> str:
-        if self.token is not None and self._still_valid(self.token):
-            return self.token
-        response = httpx.post(f"{BASE_URL}/token", data=CREDENTIALS, timeout=30)
+        username = _user_for(case)
+        token = self.tokens.get(username)
+        if token is not None and self._still_valid(token):
+            return token
+        credentials = {"username": username, "password": PASSWORD}
+        response = httpx.post(f"{BASE_URL}/token", data=credentials, timeout=30)
         if response.status_code != 200:
             raise RuntimeError(
-                f"the contract run's admin can no longer log in ({response.status_code} "
+                f"the contract run's {username} can no longer log in ({response.status_code} "
                 f"{response.text}): a fuzzed request locked it out"
             )
-        token: str = response.json()["access_token"]
-        self.token = token
+        token = response.json()["access_token"]
+        self.tokens[username] = token
         return token
 
     @staticmethod

@@ -41,6 +41,7 @@ CHECKS = (
 PHASES = "examples,coverage,fuzzing"
 SEED = "20261203"
 ADMIN = "contract_admin"
+LOGGING_OUT = "contract_logout"  # POST /auth/logout runs as this user (see the hooks)
 RUN_TIMEOUT_SECONDS = 600
 
 
@@ -48,18 +49,19 @@ RUN_TIMEOUT_SECONDS = 600
 def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """Settings of a fresh, migrated database of each backend, with an admin in it."""
     with live_backend(request.param, tmp_path, TIKTIMER_RATE_LIMITS="false") as env:
-        created = run_tiktimer(
-            tmp_path,
-            "users",
-            "create",
-            ADMIN,
-            "--email",
-            f"{ADMIN}@example.com",
-            "--admin",
-            env=env,
-            stdin=DEFAULT_PASSWORD + "\n",
-        )
-        assert created.returncode == 0, created.stderr
+        for username, role in ((ADMIN, ["--admin"]), (LOGGING_OUT, [])):
+            created = run_tiktimer(
+                tmp_path,
+                "users",
+                "create",
+                username,
+                "--email",
+                f"{username}@example.com",
+                *role,
+                env=env,
+                stdin=DEFAULT_PASSWORD + "\n",
+            )
+            assert created.returncode == 0, created.stderr
         yield env
 
 
@@ -83,6 +85,7 @@ def test_every_operation_conforms(server_env: dict[str, str], tmp_path: Path) ->
             "SCHEMATHESIS_HOOKS": str(HOOKS),
             "CONTRACT_BASE_URL": base,
             "CONTRACT_USERNAME": ADMIN,
+            "CONTRACT_LOGOUT_USERNAME": LOGGING_OUT,
             "CONTRACT_PASSWORD": DEFAULT_PASSWORD,
             "CONTRACT_IDS": json.dumps(holdings.ids()),
         }

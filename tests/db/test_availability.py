@@ -24,8 +24,28 @@ def test_pool_timeouts_and_postgres_not_now_codes_are_unavailability() -> None:
         asyncpg.TooManyConnectionsError("too many clients"),
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.InterfaceError("connection is closed"),
+        asyncpg.InterfaceError(
+            "cannot call Transaction.__aexit__(): the underlying connection is closed"
+        ),
     ):
         assert database_unavailable(error), error
+
+
+def test_an_error_while_handling_unavailability_is_unavailability() -> None:
+    """A transaction's exit after its connection was reset raises a second error, whose
+    context is the first (seen in a worker's notification chore during an outage)."""
+    with pytest.raises(RuntimeError) as caught:
+        _cleanup_fails_after_a_reset()
+    assert caught.value.__context__ is not None
+    assert database_unavailable(caught.value)
+    assert not database_unavailable(RuntimeError("a bug, nothing before it"))
+
+
+def _cleanup_fails_after_a_reset() -> None:
+    try:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
+    except asyncpg.PostgresError:
+        raise RuntimeError("cleaning up failed too") from None
 
 
 def test_bugs_are_not_unavailability() -> None:

@@ -21,10 +21,10 @@ from tiktimer.models import Media
 from tiktimer.platforms.fake.ledger import Ledger, ledger_path
 from tiktimer.platforms.fake.plugin import FakePlatform
 from tiktimer.platforms.registry import Platforms, UnknownPlatform
-from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine.context import MachineContext
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
-from tiktimer.scheduler.wakeup import Wakeup
+from tiktimer.posts.dispatch.dispatcher import Dispatcher, DispatcherOptions
+from tiktimer.posts.machine.context import MachineContext
+from tiktimer.posts.machine.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.queue.wakeup import Wakeup
 from tiktimer.storage import media_key
 
 OPTIONS = DispatcherOptions(
@@ -40,7 +40,7 @@ OPTIONS = DispatcherOptions(
 @pytest.fixture(autouse=True)
 def empty_ledger(app: FastAPI) -> None:
     """Post ids start over with the emptied tables: so does the fake's ledger."""
-    ledger_path(app.state.services.settings.data_dir).unlink(missing_ok=True)
+    ledger_path(app.state.services.settings.storage.data_dir).unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ async def attempts(
 
 
 def ledger(app: FastAPI) -> Ledger:
-    return Ledger(ledger_path(app.state.services.settings.data_dir))
+    return Ledger(ledger_path(app.state.services.settings.storage.data_dir))
 
 
 def published_times(app: FastAPI, post_id: int) -> int:

@@ -12,14 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
-from tests.fixtures.databases import create_pg_database, drop_pg_database
-from tests.fixtures.server import clean_env
-from tests.scheduler.stage import SECRET_KEY, WorkerPool, pid_of
+from tests.scheduler.stage import WorkerPool, fake_worker_pool, pid_of
 from tests.scheduler.test_acceptance import beating, query, statuses, wait_until
-from tiktimer.db import migrate
 from tiktimer.db.engine import create_engine
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, PostAttempt, SocialAccount, User
@@ -34,29 +30,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def pool(tmp_path: Path) -> Iterator[tuple[str, Path, WorkerPool]]:
-    url = create_pg_database("tiktimer_fake_kill")
-    try:
-        migrate.upgrade(url)
-        data_dir = tmp_path / "data"
-        data_dir.mkdir()
-        env = clean_env(
-            DATABASE_URL=url,
-            SECRET_KEY=SECRET_KEY,
-            TIKTIMER_DATA_DIR=str(data_dir),
-            TIKTIMER_TOKEN_KEYS=Fernet.generate_key().decode(),
-            TIKTIMER_SANDBOX="true",
-            TIKTIMER_SCHEDULER_LEASE_SECONDS="6",
-            TIKTIMER_SCHEDULER_POLL_SECONDS="0.3",
-            TIKTIMER_PUBLISH_RETRY_BASE_SECONDS="0.5",
-            TIKTIMER_LOG_LEVEL="INFO",
-        )
-        workers = WorkerPool(tmp_path, env, concurrency=10)
-        try:
-            yield url, data_dir, workers
-        finally:
-            workers.stop_all()
-    finally:
-        drop_pg_database(url)
+    with fake_worker_pool(tmp_path, "tiktimer_fake_kill") as pool:
+        yield pool
 
 
 async def seed(url: str) -> list[int]:

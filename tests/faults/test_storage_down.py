@@ -16,13 +16,13 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
 from tests.faults.rig import ThreadedProxy
 from tests.fixtures.app import TEST_BASE_URL, make_settings
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.lifespan import lifespan_of
 from tests.fixtures.users import user_headers
 from tests.media_factory import MediaSamples
 from tiktimer.app import create_app
@@ -75,13 +75,13 @@ async def s3_app(
         max_upload_mb=20,
     )
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with lifespan_of(application):
         yield application
 
 
 def bucket_contents(app: FastAPI, moto_endpoint: str) -> list[str]:
     """Objects and pending multipart uploads, asked of S3 directly (not through the proxy)."""
-    bucket = app.state.services.settings.s3_bucket
+    bucket = app.state.services.settings.storage.s3_bucket
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
     try:
         objects = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -92,7 +92,7 @@ def bucket_contents(app: FastAPI, moto_endpoint: str) -> list[str]:
 
 
 def temporary_files(app: FastAPI) -> list[str]:
-    upload_dir = Path(app.state.services.settings.upload_dir)
+    upload_dir = Path(app.state.services.settings.storage.upload_dir)
     return sorted(str(p.relative_to(upload_dir)) for p in upload_dir.rglob("*") if p.is_file())
 
 
@@ -157,7 +157,11 @@ async def test_uploads_answer_503_and_leave_nothing_while_s3_is_down(
         completed = await api.post(f"/api/v1/media/uploads/{upload_id}/complete", headers=headers)
         assert completed.status_code == 200, completed.text  # the same bytes: the same media
         assert completed.json()["id"] == stored.json()["id"]
-        assert len(bucket_contents(s3_app, moto_endpoint)) == 1
+        # The same bytes stored once: one media object, and the poster made beside it.
+        objects = bucket_contents(s3_app, moto_endpoint)
+        [media_object] = [key for key in objects if not key.endswith(".poster.jpg")]
+        poster = media_object.rsplit(".", 1)[0] + ".poster.jpg"
+        assert sorted(objects) == sorted([media_object, poster])
         assert temporary_files(s3_app) == []
 
         content = f"/api/v1/media/{stored.json()['id']}/content"

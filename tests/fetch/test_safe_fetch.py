@@ -215,7 +215,7 @@ def test_the_setting_refuses_what_is_not_a_host_or_network(tmp_path: Path) -> No
         make_settings("sqlite+aiosqlite://", tmp_path, fetch_allow="https://x/")
     policy = make_settings(
         "sqlite+aiosqlite://", tmp_path, fetch_allow=" media.internal, 10.0.0.0/8 ,[fd00::1]"
-    ).fetch_policy
+    ).server.fetch_policy
     assert policy.allow_hosts == {"media.internal"}
     assert [str(n) for n in policy.allow_networks] == ["10.0.0.0/8", "fd00::1/128"]
 

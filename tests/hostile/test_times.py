@@ -56,7 +56,8 @@ async def test_the_edges_of_the_range_are_stored_and_read_back(
 ) -> None:
     headers = await user_headers(client, "alice", timezone="Pacific/Kiritimati")
     early = {"content": "x", "scheduled_time": "0001-01-03T00:00:00Z", "draft": True}
-    late = {"content": "y", "scheduled_time": "9999-12-29T23:59:59Z"}
+    # A draft: a post that would go out needs its video and account (issue 13).
+    late = {"content": "y", "scheduled_time": "9999-12-29T23:59:59Z", "draft": True}
     naive = {"content": "z", "scheduled_time": "9999-12-29T23:59:59", "draft": True}
     for body in (early, late, naive):
         created = await client.post("/posts/", json=body, headers=headers)

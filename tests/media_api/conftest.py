@@ -16,12 +16,12 @@ from typing import Any
 
 import boto3
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI, Request
 from moto.server import ThreadedMotoServer
 
 from tests.fixtures.app import make_settings
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.lifespan import lifespan_of
 from tests.media_api.helpers import Stored
 from tests.media_factory import MediaSamples
 from tiktimer.app import create_app
@@ -105,7 +105,7 @@ async def app(
     settings = make_settings(database.url, tmp_path_factory.mktemp("media-data"), **overrides)
     application = create_app(settings)
     application.include_router(receive_router)
-    async with LifespanManager(application):
+    async with lifespan_of(application):
         yield application
 
 
@@ -123,7 +123,7 @@ def _empty_media(app: FastAPI) -> None:
         for item in listed:
             storage.client.delete_object(Bucket=storage.bucket, Key=item["Key"])
     else:
-        shutil.rmtree(app.state.services.settings.media_dir, ignore_errors=True)
+        shutil.rmtree(app.state.services.settings.storage.media_dir, ignore_errors=True)
     for directory in (
         app.state.services.upload_sessions.sessions_dir,
         app.state.services.upload_sessions.incoming_dir,

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.server import clean_env
+from tiktimer.media.thumbnails import is_thumbnail_key, thumbnail_key
 from tiktimer.storage import S3Storage
 
 MiB = 1024 * 1024
@@ -122,13 +123,24 @@ class Stored:
         self.app = app
 
     def objects(self) -> list[str]:
+        """The media objects (posters aside: none of them is ever left without its media)."""
+        everything = self.all_objects()
+        media = [key for key in everything if not is_thumbnail_key(key)]
+        beside = {thumbnail_key(key) for key in media}
+        assert [key for key in everything if is_thumbnail_key(key) and key not in beside] == []
+        return media
+
+    def posters(self) -> list[str]:
+        return [key for key in self.all_objects() if is_thumbnail_key(key)]
+
+    def all_objects(self) -> list[str]:
         storage = self.app.state.services.storage
         if isinstance(storage, S3Storage):
             client, bucket = storage.client, storage.bucket
             listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
             pending = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
             return sorted([o["Key"] for o in listed] + [f"upload:{u['Key']}" for u in pending])
-        root: Path = self.app.state.services.settings.media_dir
+        root: Path = self.app.state.services.settings.storage.media_dir
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
     def upload_files(self) -> list[str]:
@@ -151,18 +163,18 @@ def server_env(app: FastAPI, database: DatabaseUnderTest, **extra: str) -> dict[
     settings = app.state.services.settings
     env = clean_env(
         DATABASE_URL=database.url,
-        SECRET_KEY=settings.secret_key.get_secret_value(),
-        TIKTIMER_DATA_DIR=str(settings.data_dir),
+        SECRET_KEY=settings.auth.secret_key.get_secret_value(),
+        TIKTIMER_DATA_DIR=str(settings.storage.data_dir),
         TIKTIMER_LOG_LEVEL="WARNING",
-        TIKTIMER_MAX_UPLOAD_MB=str(settings.max_upload_mb),
+        TIKTIMER_MAX_UPLOAD_MB=str(settings.media.max_upload_mb),
         **extra,
     )
-    if settings.storage == "s3":
+    if settings.storage.backend == "s3":
         env |= {
             "TIKTIMER_STORAGE": "s3",
-            "TIKTIMER_S3_BUCKET": settings.s3_bucket,
-            "TIKTIMER_S3_PREFIX": settings.s3_prefix,
-            "TIKTIMER_S3_ENDPOINT_URL": settings.s3_endpoint_url,
-            "TIKTIMER_S3_REGION": settings.s3_region,
+            "TIKTIMER_S3_BUCKET": settings.storage.s3_bucket,
+            "TIKTIMER_S3_PREFIX": settings.storage.s3_prefix,
+            "TIKTIMER_S3_ENDPOINT_URL": settings.storage.s3_endpoint_url,
+            "TIKTIMER_S3_REGION": settings.storage.s3_region,
         }
     return env

@@ -21,12 +21,12 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import delete, update
 
 from tests.fixtures.app import TEST_BASE_URL, make_settings
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.lifespan import lifespan_of
 from tests.fixtures.users import user_headers
 from tests.media_api.helpers import MiB, Stored, call_asgi
 from tests.media_factory import write_video
@@ -66,7 +66,7 @@ async def host_apps(
         data_b = tmp_path_factory.mktemp("host-b-data")
     first = create_app(make_settings(database.url, shared, **overrides))
     second = create_app(make_settings(database.url, data_b, **overrides))
-    async with LifespanManager(first), LifespanManager(second):
+    async with lifespan_of(first), lifespan_of(second):
         yield first, second
 
 

@@ -78,7 +78,7 @@ async def test_curl_upload_and_early_413(
 ) -> None:
     headers = await user_headers(client, "alice")
     too_big = tmp_path / "too-big.mp4"
-    too_big.write_bytes(b"\0" * (app.state.services.settings.max_upload_bytes + 3 * MiB))
+    too_big.write_bytes(b"\0" * (app.state.services.settings.media.max_upload_bytes + 3 * MiB))
 
     def curl(base: str, path: Path) -> str:
         command = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"]

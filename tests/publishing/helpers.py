@@ -33,7 +33,7 @@ from tiktimer.platforms.contract import (
 )
 from tiktimer.platforms.tiktok.emulator import CreatorSettings, Emulator
 from tiktimer.platforms.tiktok.publisher import TikTokPublisher
-from tiktimer.publishing.outcomes import apply_outcome
+from tiktimer.posts.queue.outcomes import apply_outcome
 from tiktimer.storage import media_key
 
 MARK_EVERY = 10_000_000

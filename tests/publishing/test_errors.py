@@ -26,8 +26,8 @@ from tiktimer.models import Post, SocialAccount
 from tiktimer.platforms.contract import ErrorKind, PublishError
 from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.emulator import Emulator, Fault, FaultKind, FaultPhase
+from tiktimer.platforms.tiktok.facts import load_post_media
 from tiktimer.platforms.tiktok.publisher import TikTokPublisher
-from tiktimer.publishing.facts import load_post_media
 
 MB = 1_000_000
 

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from tests.media_factory import MediaSamples
 from tests.publishing.conftest import MEDIA_BASE
 from tests.publishing.helpers import create_post, drive, upload
+from tiktimer.media.public_urls import MediaUrlSigner
 from tiktimer.platforms.tiktok.emulator import Emulator
 from tiktimer.platforms.tiktok.publisher import TikTokPublisher
-from tiktimer.publishing.public_media import MediaUrlSigner
 
 
 async def test_photo_post_is_pulled_and_published(
@@ -101,7 +101,7 @@ async def test_public_media_urls_are_signed_and_expire(
     late = path.replace("exp=", "exp=1")  # an edited expiry breaks the signature
     assert (await client.get(late)).status_code == 404
     an_hour_ago = MediaUrlSigner(
-        app.state.services.settings.jwt_key,
+        app.state.services.settings.auth.jwt_key,
         MEDIA_BASE,
         ttl_seconds=600,
         clock=lambda: time.time() - 3600,

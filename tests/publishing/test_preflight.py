@@ -21,7 +21,7 @@ from tests.publishing.helpers import (
     stored_media,
     upload,
 )
-from tiktimer.models import AccountStatus, Post, SocialAccount
+from tiktimer.models import AccountStatus, Post, PostStatus, SocialAccount
 from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.tiktok.emulator import Emulator
 from tiktimer.platforms.tiktok.publisher import TikTokPublisher
@@ -57,20 +57,29 @@ async def video(app: FastAPI, alice_id: int) -> str:
     return media_id
 
 
-async def test_content_and_time_only_is_accepted_but_needs_media(
+async def test_content_and_time_only_is_refused_unless_draft(
     client: httpx.AsyncClient,
     app: FastAPI,
     alice: dict[str, str],
     emulator: Emulator,
     publisher: TikTokPublisher,
 ) -> None:
-    post = await create_post(client, alice, content="No media yet")
+    """Issue 13: a post that would go out must be publishable as it stands; the original
+    API's content and time alone are still accepted as a draft."""
+    found = await refused(client, alice, content="No media yet")
+    assert found == {("media_ids", "media_required"), ("social_account_id", "account_required")}
+    post = await create_post(client, alice, content="No media yet", draft=True)
     validation = post["validation"]
     assert validation["ok"] is False
     assert validation["needs_media"] is True
     assert validation["needs_account"] is True
     assert {e["code"] for e in validation["errors"]} == {"media_required", "account_required"}
 
+    # One saved as scheduled before the rule still fails with the reason when it is due.
+    async with app.state.services.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Post).where(Post.id == post["id"]).values(status=PostStatus.scheduled)
+        )
     driven = await drive(app, publisher, emulator, post["id"])
 
     assert driven.error is not None
@@ -245,21 +254,40 @@ async def test_account_status(
     assert found == {("social_account_id", "account_unusable")}
 
 
-async def test_daily_budget(client: httpx.AsyncClient, alice: dict[str, str], account: int) -> None:
+async def test_daily_budget(
+    client: httpx.AsyncClient, alice: dict[str, str], account: int, video: str
+) -> None:
+    # Posts that will go out need their video (issue 13); each its own caption.
     for hours in range(1, DAILY_CAP + 1):
-        await create_post(client, alice, social_account_id=account, scheduled_time=future(hours))
+        created = await create_post(
+            client,
+            alice,
+            social_account_id=account,
+            media_id=video,
+            content=f"post {hours}",
+            scheduled_time=future(hours),
+        )
+    # A paused post goes out once resumed: it still takes its place in the 24 hours.
+    paused = await client.post(f"/posts/{created['id']}/pause", headers=alice)
+    assert paused.status_code == 200, paused.text
     found = await refused(
-        client, alice, social_account_id=account, scheduled_time=future(DAILY_CAP + 1)
+        client,
+        alice,
+        social_account_id=account,
+        media_id=video,
+        scheduled_time=future(DAILY_CAP + 1),
     )
     assert ("scheduled_time", "daily_budget_exceeded") in found
     next_day = await create_post(
-        client, alice, social_account_id=account, scheduled_time=future(30)
+        client, alice, social_account_id=account, media_id=video, scheduled_time=future(30)
     )
     assert not any(e["code"].startswith("daily") for e in next_day["validation"]["errors"])
     drafts = await create_post(
         client,
         alice,
         social_account_id=account,
+        media_id=video,
+        content="to the inbox",
         post_mode="inbox",
         scheduled_time=future(DAILY_CAP + 1),
     )  # inbox drafts have their own cap

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tiktimer.platforms.tiktok import fail_reasons
-from tiktimer.publishing.budget import busiest_window
-from tiktimer.publishing.polling import GIVE_UP_AFTER, poll_delay, should_give_up
+from tiktimer.platforms.tiktok.budget import busiest_window
+from tiktimer.posts.machine.polling import GIVE_UP_AFTER, poll_delay, should_give_up
 from tiktimer.webhooks.events import exact_id
 
 T0 = datetime(2031, 1, 1, 12, tzinfo=UTC)

@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from tests.fixtures.app import make_settings
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.lifespan import lifespan_of
 from tiktimer.app import create_app
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
@@ -39,14 +39,14 @@ from tiktimer.platforms.tiktok.emulator import (
     RateLimits,
     create_emulator_app,
 )
-from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine.context import MachineContext
-from tiktimer.scheduler.pacing.db_backend import DbPacer
-from tiktimer.scheduler.pacing.window import RateLimits as PacingLimits
-from tiktimer.scheduler.pacing.window import SlidingWindowPacer
-from tiktimer.scheduler.queue.leases import PostQueue
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
-from tiktimer.scheduler.wakeup import Wakeup
+from tiktimer.posts.dispatch.dispatcher import Dispatcher, DispatcherOptions
+from tiktimer.posts.machine.context import MachineContext
+from tiktimer.posts.machine.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.pacing.db_backend import DbPacer
+from tiktimer.posts.pacing.window import RateLimits as PacingLimits
+from tiktimer.posts.pacing.window import SlidingWindowPacer
+from tiktimer.posts.queue.leases import PostQueue
+from tiktimer.posts.queue.wakeup import Wakeup
 from tiktimer.storage import media_key
 
 CLIENT_KEY = "awschedulertests"
@@ -112,7 +112,7 @@ async def app(
         rate_limit_status=LIMITS["status"],
     )
     application = create_app(settings, tiktok_transport=httpx.ASGITransport(app=emulator_app))
-    async with LifespanManager(application):
+    async with lifespan_of(application):
         yield application
 
 
@@ -154,7 +154,7 @@ class World:
         username = username or f"creator{next(_names)}"
         self.emulator.create_creator(CreatorSettings(username=username, **creator))
         tokens = self.emulator.issue_tokens(CLIENT_KEY, username)
-        cipher = TokenCipher(self.app.state.services.settings.token_keys)
+        cipher = TokenCipher(self.app.state.services.settings.auth.token_keys)
         now = utc_now()
         async with self.app.state.services.sessionmaker() as session, session.begin():
             account = SocialAccount(
@@ -358,7 +358,7 @@ async def second_engine(app: FastAPI) -> AsyncIterator[PostQueue]:
     """Another pool on the same database, as another worker process would have."""
     from tiktimer.db.engine import create_engine
 
-    engine = create_engine(app.state.services.settings.database_url, pool_size=5)
+    engine = create_engine(app.state.services.settings.database.url, pool_size=5)
     try:
         yield PostQueue(engine)
     finally:

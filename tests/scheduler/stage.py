@@ -319,12 +319,14 @@ class WorkerPool:
     concurrency: int
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     starts: int = 0
+    command: Sequence[str] | None = None  # what runs `tiktimer` (a benchmark's probe)
 
     def start(self, slot: int) -> subprocess.Popen[bytes]:
         self.starts += 1
         log = (self.workdir / f"worker-{slot}.log").open("ab")
+        command = self.command or tiktimer_command()
         process = subprocess.Popen(
-            [*tiktimer_command(), "worker", "--concurrency", str(self.concurrency)],
+            [*command, "worker", "--concurrency", str(self.concurrency)],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
@@ -383,3 +385,40 @@ def worker_env(
 def pid_of(worker_id: str) -> int:
     """Worker ids are `host:pid:random`."""
     return int(worker_id.split(":")[-2])
+
+
+@contextmanager
+def fake_worker_pool(
+    tmp_path: Path, database_prefix: str, **settings: str
+) -> Iterator[tuple[str, Path, WorkerPool]]:
+    """A scratch PostgreSQL database and sandbox-mode `tiktimer worker`s (where the `fake`
+    platform is registered), with short leases for SIGKILL tests; `settings` add to them."""
+    from cryptography.fernet import Fernet
+
+    from tests.fixtures.databases import create_pg_database, drop_pg_database
+    from tiktimer.db import migrate
+
+    url = create_pg_database(database_prefix)
+    try:
+        migrate.upgrade(url)
+        data_dir = tmp_path / "data"
+        data_dir.mkdir()
+        env = clean_env(
+            DATABASE_URL=url,
+            SECRET_KEY=SECRET_KEY,
+            TIKTIMER_DATA_DIR=str(data_dir),
+            TIKTIMER_TOKEN_KEYS=Fernet.generate_key().decode(),
+            TIKTIMER_SANDBOX="true",
+            TIKTIMER_SCHEDULER_LEASE_SECONDS="6",
+            TIKTIMER_SCHEDULER_POLL_SECONDS="0.3",
+            TIKTIMER_PUBLISH_RETRY_BASE_SECONDS="0.5",
+            TIKTIMER_LOG_LEVEL="INFO",
+            **settings,
+        )
+        workers = WorkerPool(tmp_path, env, concurrency=10)
+        try:
+            yield url, data_dir, workers
+        finally:
+            workers.stop_all()
+    finally:
+        drop_pg_database(url)

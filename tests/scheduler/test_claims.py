@@ -6,12 +6,13 @@ import asyncio
 from datetime import timedelta
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.scheduler.conftest import World, second_engine
 from tiktimer.kit.time import utc_now
-from tiktimer.scheduler.queue.leases import PostQueue
-from tiktimer.scheduler.queue.records import Stage
-from tiktimer.scheduler.queue.user_actions import take_back_unstarted
+from tiktimer.posts.queue.leases import PostQueue
+from tiktimer.posts.queue.records import Stage
+from tiktimer.posts.transitions import UNSTARTED, hold
 
 LEASE = timedelta(seconds=60)
 
@@ -20,6 +21,12 @@ async def many_due(world: World, count: int) -> list[int]:
     user_id = await world.user()
     account_id = await world.account(user_id)
     return [await world.post(user_id, account_id, None) for _ in range(count)]
+
+
+async def _take_back(world: World, session: AsyncSession, post_id: int) -> bool:
+    """What a user's edit or cancel does first: hold the post, taking back an unstarted claim."""
+    owner = (await world.read(post_id)).user_id
+    return await hold(session, post_id, (UNSTARTED,), owner=owner, now=utc_now()) is not None
 
 
 async def drain(queue: PostQueue, worker: str, batch: int) -> list[int]:
@@ -88,7 +95,7 @@ async def test_renewal_reports_what_the_worker_still_holds(world: World) -> None
     ids = await many_due(world, 3)
     await world.queue.claim("w", 3, utc_now(), LEASE)
     async with world.app.state.services.sessionmaker() as session, session.begin():
-        assert await take_back_unstarted(session, ids[0], utc_now())
+        assert await _take_back(world, session, ids[0])
 
     held = await world.queue.renew("w", utc_now() + LEASE)
 
@@ -102,7 +109,7 @@ async def test_a_started_post_cannot_be_taken_back(world: World) -> None:
     assert await world.queue.steps.start_attempt(claim, "w", utc_now(), interrupted="-") is not None
 
     async with world.app.state.services.sessionmaker() as session, session.begin():
-        assert not await take_back_unstarted(session, post_id, utc_now())
+        assert not await _take_back(world, session, post_id)
     assert (await world.read(post_id)).publish_stage == Stage.initializing
 
 

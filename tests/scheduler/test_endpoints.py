@@ -14,7 +14,7 @@ from tests.fixtures.users import user_headers
 from tests.scheduler.conftest import Workers, World, eventually, settled
 from tiktimer.kit.time import ensure_utc, utc_now
 from tiktimer.models import Post
-from tiktimer.scheduler.wakeup import DueSignal, PgListener, Wakeup
+from tiktimer.posts.queue.wakeup import DueSignal, PgListener, Wakeup
 
 
 async def alice(client: httpx.AsyncClient) -> tuple[dict[str, str], int]:
@@ -137,6 +137,11 @@ async def test_health_reports_the_scheduler(
     user_id = await world.user()
     account_id = await world.account(user_id)
     await world.post(user_id, account_id, None, at=utc_now() - timedelta(seconds=30))
+
+    async def counted() -> bool:  # the summary may be up to a second old (its `as_of`)
+        return (await client.get("/health")).json()["scheduler"]["due_unclaimed"] == 1
+
+    await eventually(counted)
     before = (await client.get("/health")).json()["scheduler"]
     assert before["due_unclaimed"] == 1
     assert before["oldest_due_lag_seconds"] >= 30
@@ -159,7 +164,7 @@ async def test_due_signal_wakes_listeners_after_commit(world: World, app: FastAP
     wakeup = Wakeup()
     signal = DueSignal(horizon=timedelta(seconds=5), local=wakeup)
     listener = (
-        PgListener(app.state.services.settings.database_url, wakeup)
+        PgListener(app.state.services.settings.database.url, wakeup)
         if app.state.services.engine.dialect.name == "postgresql"
         else None
     )

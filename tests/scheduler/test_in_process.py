@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from tests.fixtures.app import make_settings
+from tests.fixtures.lifespan import lifespan_of
 from tests.scheduler.conftest import (
     API_BASE,
     CLIENT_KEY,
@@ -26,8 +26,8 @@ async def test_the_app_runs_a_dispatcher_when_told_to(
     world: World, app: FastAPI, emulator_app: FastAPI, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        app.state.services.settings.database_url,
-        app.state.services.settings.data_dir,
+        app.state.services.settings.database.url,
+        app.state.services.settings.storage.data_dir,
         tiktok_client_key=CLIENT_KEY,
         tiktok_client_secret=CLIENT_SECRET,
         tiktok_redirect_uri=REDIRECT_URI,
@@ -36,12 +36,12 @@ async def test_the_app_runs_a_dispatcher_when_told_to(
         run_scheduler=True,
         scheduler_poll_seconds=0.2,
         status_poll_first_seconds=0.2,
-        token_keys_raw=",".join(app.state.services.settings.token_keys),
+        token_keys_raw=",".join(app.state.services.settings.auth.token_keys),
     )
     serving = create_app(settings, tiktok_transport=httpx.ASGITransport(app=emulator_app))
     [post_id] = await world.ready()
 
-    async with LifespanManager(serving):
+    async with lifespan_of(serving):
         [post] = await settled(world, [post_id])
         health = (await _get(serving, "/health")).json()["scheduler"]
         assert health["in_process"] is True

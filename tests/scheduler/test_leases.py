@@ -24,10 +24,10 @@ from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, SocialAccount, WorkerHeartbeat
 from tiktimer.platforms.tiktok.emulator import Fault, FaultKind
-from tiktimer.publishing.components import build_publishing
-from tiktimer.scheduler.dispatcher import Dispatcher
-from tiktimer.scheduler.machine.context import MachineContext
-from tiktimer.scheduler.wakeup import Wakeup
+from tiktimer.posts.dispatch.dispatcher import Dispatcher
+from tiktimer.posts.machine.context import MachineContext
+from tiktimer.posts.publish.components import build_publishing
+from tiktimer.posts.queue.wakeup import Wakeup
 
 
 async def test_a_long_upload_keeps_its_lease(world: World, workers: Workers) -> None:
@@ -145,7 +145,7 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
         sessionmaker = create_sessionmaker(other.engine)
         tokens = AccountTokens(
             sessionmaker,
-            TokenCipher(app.state.services.settings.token_keys),
+            TokenCipher(app.state.services.settings.auth.token_keys),
             app.state.services.tiktok,
         )
         publishing = build_publishing(

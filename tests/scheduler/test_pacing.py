@@ -21,9 +21,9 @@ from tests.scheduler.conftest import (
     second_engine,
     settled,
 )
-from tiktimer.scheduler.pacing.db_backend import DbPacer
-from tiktimer.scheduler.pacing.redis_backend import RedisPacer, redis_client
-from tiktimer.scheduler.pacing.window import RateLimits
+from tiktimer.posts.pacing.db_backend import DbPacer
+from tiktimer.posts.pacing.redis_backend import RedisPacer, redis_client
+from tiktimer.posts.pacing.window import RateLimits
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

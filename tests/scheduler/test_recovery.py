@@ -10,7 +10,7 @@ from tests.scheduler.conftest import Workers, World, settled
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post
 from tiktimer.platforms.contract import PublishJob
-from tiktimer.scheduler.queue.records import Claim
+from tiktimer.posts.queue.records import Claim
 
 GHOST = "ghost-worker"
 

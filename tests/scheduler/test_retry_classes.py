@@ -10,8 +10,8 @@ from tests.scheduler.conftest import CLIENT_KEY, Workers, World, eventually, set
 from tiktimer.kit.time import ensure_utc
 from tiktimer.models import Post
 from tiktimer.platforms.tiktok.emulator import Fault, FaultKind, FaultPhase
-from tiktimer.scheduler.queue.user_actions import requeue
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.machine.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.queue.user_actions import requeue
 
 
 def outcomes(attempts: list[object]) -> list[str]:

@@ -15,10 +15,10 @@ from tests.fixtures.users import user_headers
 from tests.scheduler.conftest import World
 from tiktimer.errors import Conflict, NotFound
 from tiktimer.kit.time import utc_now
+from tiktimer.posts.queue.records import Stage
+from tiktimer.posts.queue.user_actions import make_due_now, requeue
 from tiktimer.posts.schemas import PostUpdate
 from tiktimer.posts.service import PostService
-from tiktimer.scheduler.queue.records import Stage
-from tiktimer.scheduler.queue.user_actions import make_due_now, requeue, take_back_unstarted
 
 # Every state a post can be in; `publishing` in each of its stages.
 STATES: dict[str, dict[str, Any]] = {
@@ -72,10 +72,6 @@ def _user_action(action: Callable[..., Awaitable[Any]]) -> Callable[[World], Act
     return bind
 
 
-async def _take_back(session: AsyncSession, post_id: int, _user_id: int) -> bool:
-    return await take_back_unstarted(session, post_id, utc_now())
-
-
 ALLOWED: dict[str, tuple[Callable[[World], Action], set[str]]] = {
     "cancel": (lambda _: _service("cancel"), {"draft", "scheduled", "failed", UNSTARTED}),
     "update": (
@@ -85,7 +81,6 @@ ALLOWED: dict[str, tuple[Callable[[World], Action], set[str]]] = {
     "delete": (lambda _: _service("delete"), set(STATES) - PUBLISHING | {UNSTARTED}),
     "publish_now": (_user_action(make_due_now), {"draft", "scheduled", "cancelled"}),
     "retry": (_user_action(requeue), {"failed", "unconfirmed"}),
-    "take_back": (lambda _: _take_back, {UNSTARTED}),
 }
 _KEPT = ("status", "publish_stage", "claimed_by", "content", "scheduled_time", "updated_at")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.machine.retry import PollPolicy, RetryPolicy
 
 
 def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:

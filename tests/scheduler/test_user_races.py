@@ -29,9 +29,9 @@ from fastapi import FastAPI
 from tests.fixtures.users import user_headers
 from tests.scheduler.conftest import FAST_POLL, FAST_RETRY, World, second_engine
 from tiktimer.kit.time import utc_now
-from tiktimer.scheduler.machine.context import LeaseLost, MachineContext
-from tiktimer.scheduler.machine.run import run_post
-from tiktimer.scheduler.queue.records import Claim
+from tiktimer.posts.machine.context import LeaseLost, MachineContext
+from tiktimer.posts.machine.run import run_post
+from tiktimer.posts.queue.records import Claim
 
 ROUNDS = 40
 LEASE = timedelta(seconds=60)

@@ -18,10 +18,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
     settings = load_settings(_env_file=None, data_dir=tmp_path)
-    assert settings.algorithm == "HS256"
-    assert settings.access_token_expire_minutes == 30
-    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path.as_posix()}/tiktimer.db"
-    assert settings.sandbox_enabled is True
+    assert settings.auth.algorithm == "HS256"
+    assert settings.auth.access_token_expire_minutes == 30
+    assert settings.database.url == f"sqlite+aiosqlite:///{tmp_path.as_posix()}/tiktimer.db"
+    assert settings.tiktok.sandbox_enabled is True
 
 
 def test_original_variable_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -31,11 +31,11 @@ def test_original_variable_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("TIKTOK_CLIENT_KEY", "ck")
     monkeypatch.setenv("TIKTIMER_DATA_DIR", str(tmp_path))
     settings = load_settings(_env_file=None)
-    assert settings.jwt_key == "x" * 40
-    assert settings.access_token_expire_minutes == 15
-    assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/tiktimer"
-    assert settings.data_dir == tmp_path
-    assert settings.sandbox_enabled is False
+    assert settings.auth.jwt_key == "x" * 40
+    assert settings.auth.access_token_expire_minutes == 15
+    assert settings.database.url == "postgresql+asyncpg://u:p@db:5432/tiktimer"
+    assert settings.storage.data_dir == tmp_path
+    assert settings.tiktok.sandbox_enabled is False
 
 
 def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,13 +43,13 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     env.write_text("ACCESS_TOKEN_EXPIRE_MINUTES=45\nTIKTIMER_MAX_UPLOAD_MB=100\n")
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
-    assert settings.access_token_expire_minutes == 45
-    assert settings.max_upload_mb == 100
+    assert settings.auth.access_token_expire_minutes == 45
+    assert settings.media.max_upload_mb == 100
 
 
 def test_secret_key_is_generated_once_with_0600(tmp_path: Path) -> None:
-    first = load_settings(_env_file=None, data_dir=tmp_path).jwt_key
-    second = load_settings(_env_file=None, data_dir=tmp_path).jwt_key
+    first = load_settings(_env_file=None, data_dir=tmp_path).auth.jwt_key
+    second = load_settings(_env_file=None, data_dir=tmp_path).auth.jwt_key
     assert first == second
     assert len(first) >= 32
     mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)

@@ -20,3 +20,10 @@ def test_local_to_utc_handles_dst() -> None:
 def test_gap_and_fold_are_refused(naive: datetime) -> None:
     with pytest.raises(AmbiguousLocalTime):
         local_to_utc(naive, "America/New_York")
+
+
+def test_gap_and_fold_are_told_apart() -> None:
+    with pytest.raises(AmbiguousLocalTime, match="does not exist"):
+        local_to_utc(datetime(2031, 3, 9, 2, 30), "America/New_York")
+    with pytest.raises(AmbiguousLocalTime, match="is ambiguous"):
+        local_to_utc(datetime(2031, 11, 2, 1, 30), "America/New_York")

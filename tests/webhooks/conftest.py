@@ -103,7 +103,8 @@ async def publishing_post(
     client: httpx.AsyncClient, app: FastAPI, headers: dict[str, str], publish_id: str
 ) -> int:
     """A post that is publishing as `publish_id` (no emulator task behind it)."""
-    post = await create_post(client, headers)
+    # A draft (no account or video needed, issue 13): its status is set just below.
+    post = await create_post(client, headers, draft=True)
     async with app.state.services.sessionmaker() as session, session.begin():
         await session.execute(
             update(Post)

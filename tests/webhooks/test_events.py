@@ -14,7 +14,7 @@ from tests.webhooks.conftest import deliver, envelope, publishing_post
 from tiktimer.models import Post, PostStatus, SocialAccount
 from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.publishing.outcomes import mark_unconfirmed
+from tiktimer.posts.queue.outcomes import mark_unconfirmed
 
 PUBLISH_ID = "v_pub_file~v2-1.7"
 BIG_ID = 7_412_345_678_901_234_567  # > 2**53: a float would change it

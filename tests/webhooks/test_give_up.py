@@ -14,10 +14,10 @@ from fastapi import FastAPI
 
 from tests.publishing.helpers import create_post, read_post, stored_media, user_id, wait_for
 from tiktimer.platforms.tiktok.emulator import Emulator
-from tiktimer.scheduler.dispatcher import Dispatcher, DispatcherOptions
-from tiktimer.scheduler.machine.context import MachineContext
-from tiktimer.scheduler.retry import PollPolicy, RetryPolicy
-from tiktimer.scheduler.wakeup import Wakeup
+from tiktimer.posts.dispatch.dispatcher import Dispatcher, DispatcherOptions
+from tiktimer.posts.machine.context import MachineContext
+from tiktimer.posts.machine.retry import PollPolicy, RetryPolicy
+from tiktimer.posts.queue.wakeup import Wakeup
 
 IMPATIENT = PollPolicy(first_seconds=0.05, max_seconds=0.05, timeout_seconds=0.1)
 

@@ -25,7 +25,7 @@ from tiktimer.models import Post, SocialAccount
 from tiktimer.platforms.contract import OutcomeState, PublishOutcome
 from tiktimer.platforms.tiktok.emulator import SANDBOX_CLIENT_KEY, Emulator
 from tiktimer.platforms.tiktok.publisher import TikTokPublisher
-from tiktimer.publishing.outcomes import MAX_LOG_IDS, apply_outcome
+from tiktimer.posts.queue.outcomes import MAX_LOG_IDS, apply_outcome
 
 PUBLISHED = PublishOutcome(OutcomeState.published, platform_status="PUBLISH_COMPLETE")
 
@@ -102,7 +102,12 @@ async def test_tiktoks_deliveries_settle_a_publish_and_polling_finds_nothing_to_
     settled = await wait_for(app, post["id"], "published")
 
     assert settled.platform_status == "PUBLISH_COMPLETE"
-    assert [e.event for e in emulator.webhook_deliveries()[delivered:]] == ["post.publish.complete"]
+
+    async def deliveries() -> list[str]:
+        return [e.event for e in emulator.webhook_deliveries()[delivered:]]
+
+    # The emulator records a delivery when the app's 200 reaches it, after the app committed.
+    await wait_until(deliveries, ["post.publish.complete"])
     outcome = await publisher.check(await job_for(app, post["id"]), publish_id)
     assert outcome.state is OutcomeState.published
     assert not await poll_applies(app, post["id"], outcome)  # the webhook was first

@@ -67,4 +67,4 @@ def is_https(request: HTTPConnection) -> bool:
     if request.url.scheme == "https":
         return True
     parts = getattr(request.app.state, "services", None)  # absent before start-up
-    return bool(parts and parts.settings.public_base_url.startswith("https://"))
+    return bool(parts and parts.settings.server.public_base_url.startswith("https://"))

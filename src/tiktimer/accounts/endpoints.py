@@ -43,6 +43,13 @@ AccountsDep = Annotated[AccountService, Depends(provided(AccountService))]
 AuthDep = Annotated[AuthService, Depends(provided(AuthService))]
 AccessDep = Annotated[AccessTokens, Depends(provided(AccessTokens))]
 _HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_CALLBACK_PAGES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "An HTML page: connected as …", **_HTML_PAGE},
+    400: {
+        "description": "An HTML page: not connected (declined, expired or forged link)",
+        **_HTML_PAGE,
+    },
+}
 _CONFIRM_PAGES: dict[int | str, dict[str, Any]] = {
     200: {"description": "An HTML page: connected as …", **_HTML_PAGE},
     400: {"description": "An HTML page: expired or used confirmation", **_HTML_PAGE},
@@ -84,19 +91,7 @@ async def authorize(
 @router.get(
     "/api/v1/auth/tiktok/callback",
     response_class=Response,
-    responses=errors(
-        422,
-        also={
-            200: {
-                "description": "An HTML page: connected as …",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            },
-            400: {
-                "description": "An HTML page: not connected (declined, expired or forged link)",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            },
-        },
-    ),
+    responses=errors(422, also=_CALLBACK_PAGES),
 )
 async def callback(
     request: Request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tiktimer.db.dialect import row_lock
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.models import OAuthState, SocialAccount
 
@@ -16,7 +17,7 @@ async def rotate_keys(maker: async_sessionmaker[AsyncSession], cipher: TokenCiph
     """
     changed = 0
     async with maker() as session, session.begin():
-        for account in await session.scalars(select(SocialAccount).with_for_update()):
+        for account in await session.scalars(row_lock(select(SocialAccount))):
             for column in ("access_token_encrypted", "refresh_token_encrypted"):
                 value = getattr(account, column)
                 if value is not None:

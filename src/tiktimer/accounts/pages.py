@@ -24,7 +24,7 @@ body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:
 input[type=text],input[type=password]{{display:block;width:100%;padding:.4rem;box-sizing:border-box}}
 button{{padding:.5rem 1rem}}</style></head>
 <body><div class="box"><h1 class="{css}">{title}</h1><p>{message}</p>{extra}
-<p><a href="/">Back to TikTimer</a></p></div></body></html>"""
+<p><a href="/app/accounts">Back to TikTimer</a></p></div></body></html>"""
 
 _CONFIRM_FORM = """<form method="post" action="{action}">
 <input type="hidden" name="ticket" value="{ticket}">

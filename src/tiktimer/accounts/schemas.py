@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from pydantic import Field
+
 from tiktimer.kit.schemas import IdInPath, Schema, StrictInput
 
 AccountIdPath = Annotated[int, IdInPath("Account not found")]
@@ -26,6 +28,9 @@ class AccountRead(Schema):
     access_token_expires_at: datetime | None
     refresh_token_expires_at: datetime | None
     is_sandbox: bool
+    paused_at: datetime | None = Field(
+        None, description="Set while the account is paused: its due posts wait"
+    )
     created_at: datetime
     updated_at: datetime
 

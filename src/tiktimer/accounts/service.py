@@ -17,12 +17,10 @@ from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.errors import TikTokError
+from tiktimer.platforms.tiktok.scopes import DIRECT_POST_SCOPE, POSTING_SCOPES, UPLOAD_SCOPE
 
 log = logging.getLogger("tiktimer.accounts")
 
-DIRECT_POST_SCOPE = "video.publish"
-UPLOAD_SCOPE = "video.upload"
-POSTING_SCOPES = ("user.info.basic", DIRECT_POST_SCOPE, UPLOAD_SCOPE)
 EXPIRING_WITHIN = timedelta(days=3)
 
 
@@ -63,6 +61,7 @@ def to_read(account: SocialAccount) -> AccountRead:
         access_token_expires_at=account.access_token_expires_at,
         refresh_token_expires_at=account.refresh_token_expires_at,
         is_sandbox=account.is_sandbox,
+        paused_at=account.paused_at,
         created_at=account.created_at,
         updated_at=account.updated_at,
     )

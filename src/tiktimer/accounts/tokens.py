@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,9 +22,13 @@ from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.crypto import TokenCipher
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount
+from tiktimer.notifications.events import record_account_event
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.errors import TikTokError, TikTokReauthorizeRequired
 from tiktimer.platforms.tiktok.schemas import TokenSet
+from tiktimer.platforms.tokens import AccessToken as AccessToken
+from tiktimer.platforms.tokens import AccountUnusable as AccountUnusable
+from tiktimer.platforms.tokens import StoredAccount as StoredAccount
 
 log = logging.getLogger("tiktimer.accounts")
 
@@ -48,36 +51,6 @@ _STORED = FastQuery(
         _accounts.refresh_lock_until,
     ).where(_accounts.id == bindparam("account_id"))
 )
-
-
-class AccountUnusable(Exception):
-    """The account cannot call TikTok until its owner reconnects it."""
-
-    def __init__(self, account_id: int, reason: str) -> None:
-        super().__init__(f"account {account_id}: {reason}")
-        self.account_id = account_id
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class AccessToken:
-    account_id: int
-    open_id: str
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAccount:
-    """The token columns of an account row, as read (no ORM object, no session)."""
-
-    id: int
-    open_id: str
-    status: str
-    status_reason: str | None
-    access_token_encrypted: str | None
-    access_token_expires_at: datetime | None
-    refresh_token_encrypted: str | None = None
-    refresh_lock_until: datetime | None = None
 
 
 def store_token_set(account: SocialAccount, tokens: TokenSet, cipher: TokenCipher) -> None:
@@ -181,11 +154,18 @@ class AccountTokens:
 
     async def mark_reauth_required(self, account_id: int, reason: str) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(SocialAccount)
-                .where(SocialAccount.id == account_id)
-                .values(status=AccountStatus.reauth_required, status_reason=reason)
+            marking = update(SocialAccount).values(
+                status=AccountStatus.reauth_required, status_reason=reason
             )
+            newly = marking.where(
+                SocialAccount.id == account_id,
+                SocialAccount.status != AccountStatus.reauth_required,
+            ).returning(SocialAccount.id)
+            if (await session.execute(newly)).first() is not None:
+                # The owner hears it once, not at every refusal that follows.
+                await record_account_event(session, account_id, reason)
+            else:
+                await session.execute(marking.where(SocialAccount.id == account_id))
             audit.add(
                 session,
                 Event.tiktok_reauth_required,

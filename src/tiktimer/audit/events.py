@@ -7,7 +7,7 @@ password, token, authorization code or the identifier someone typed (it may be a
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,47 +41,33 @@ class Outcome(StrEnum):
 Detail = dict[str, str | int | float | bool | None]
 
 
-def entry(
-    event: Event,
-    outcome: Outcome = Outcome.success,
-    *,
-    actor_user_id: int | None = None,
-    subject: str | None = None,
-    address: str | None = None,
-    detail: Detail | None = None,
-) -> dict[str, Any]:
+class Who(TypedDict, total=False):
+    """Who did it, to what, from where, and the event's own facts (all optional)."""
+
+    actor_user_id: int | None
+    subject: str | None
+    address: str | None
+    detail: Detail | None
+
+
+def entry(event: Event, outcome: Outcome = Outcome.success, **who: Unpack[Who]) -> dict[str, Any]:
     """The row's values; strings are cut short and NUL-free, so the insert cannot fail on them."""
     return {
         "at": utc_now(),
         "event": event.value,
         "outcome": outcome.value,
-        "actor_user_id": actor_user_id,
-        "subject": _text(subject, 128),
-        "address": _text(address, 64),
-        "detail": _detail(detail or {}),
+        "actor_user_id": who.get("actor_user_id"),
+        "subject": _text(who.get("subject"), 128),
+        "address": _text(who.get("address"), 64),
+        "detail": _detail(who.get("detail") or {}),
     }
 
 
 def add(
-    session: AsyncSession,
-    event: Event,
-    outcome: Outcome = Outcome.success,
-    *,
-    actor_user_id: int | None = None,
-    subject: str | None = None,
-    address: str | None = None,
-    detail: Detail | None = None,
+    session: AsyncSession, event: Event, outcome: Outcome = Outcome.success, **who: Unpack[Who]
 ) -> None:
     """Record in `session`'s transaction: kept if and only if the change it describes commits."""
-    values = entry(
-        event,
-        outcome,
-        actor_user_id=actor_user_id,
-        subject=subject,
-        address=address,
-        detail=detail,
-    )
-    session.add(AuditEvent(**values))
+    session.add(AuditEvent(**entry(event, outcome, **who)))
 
 
 def _text(value: str | None, limit: int) -> str | None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tiktimer.audit.events import Detail, Event, Outcome, entry
+from tiktimer.audit.events import Event, Outcome, Who, entry
 from tiktimer.models import AuditEvent
 
 log = logging.getLogger("tiktimer.audit")
@@ -41,31 +41,14 @@ class AuditLog:
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
-    def record(
-        self,
-        event: Event,
-        outcome: Outcome = Outcome.success,
-        *,
-        actor_user_id: int | None = None,
-        subject: str | None = None,
-        address: str | None = None,
-        detail: Detail | None = None,
-    ) -> None:
+    def record(self, event: Event, outcome: Outcome = Outcome.success, **who: Unpack[Who]) -> None:
         """Queue one row; returns at once."""
         if len(self._pending) >= self._capacity:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.warning("audit.dropped rows=%d: the audit writer is behind", self.dropped)
             return
-        values = entry(
-            event,
-            outcome,
-            actor_user_id=actor_user_id,
-            subject=subject,
-            address=address,
-            detail=detail,
-        )
-        self._pending.append(values)
+        self._pending.append(entry(event, outcome, **who))
         self._idle.clear()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-writer")

@@ -61,6 +61,11 @@ async def _principal_on(connection: AsyncConnection, claims: AccessClaims) -> Pr
     return Principal(*rows[0])
 
 
+async def principal_of_claims(connection: AsyncConnection, claims: AccessClaims) -> Principal:
+    """The claims' user while current and active, else Unauthorized (the web session's check)."""
+    return await _principal_on(connection, claims)
+
+
 async def get_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:

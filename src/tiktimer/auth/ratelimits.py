@@ -33,8 +33,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse_many
+from pydantic import SecretStr
 
-from tiktimer.config import Settings
+from tiktimer.config import AuthSettings
 from tiktimer.errors import TooManyRequests
 from tiktimer.kit.crypto import sha256_hex
 from tiktimer.kit.ratelimit import RateLimiter
@@ -130,12 +131,14 @@ class CredentialLimits:
         await self.limiter.lock(KNOWN_ADDRESS, "login-known", address, account)
 
 
-def build_credential_limits(settings: Settings, key_prefix: str = KEY_PREFIX) -> CredentialLimits:
+def build_credential_limits(
+    settings: AuthSettings, redis_url: SecretStr | None, key_prefix: str = KEY_PREFIX
+) -> CredentialLimits:
     """Counts in Redis when `TIKTIMER_REDIS_URL` is set (shared by all API processes)."""
     if not settings.rate_limits_enabled:
         limiter, storage = RateLimiter.off(), "off"
-    elif settings.redis_url is not None:
-        limiter = RateLimiter.on_redis(settings.redis_url.get_secret_value(), key_prefix)
+    elif redis_url is not None:
+        limiter = RateLimiter.on_redis(redis_url.get_secret_value(), key_prefix)
         storage = "redis"
     else:
         limiter, storage = RateLimiter.in_memory(), "memory"

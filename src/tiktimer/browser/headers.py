@@ -9,8 +9,9 @@ proxy uvicorn trusts via FORWARDED_ALLOW_IPS) get HSTS. A header the app already
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from tiktimer.kit.asgi import HttpMiddleware
 from tiktimer.kit.csp import existing_nonce
 
 HSTS = b"max-age=31536000"
@@ -36,14 +37,8 @@ def base_headers() -> list[tuple[str, str]]:
     return [(name.decode(), value.decode()) for name, value in ALWAYS]
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Created here so that mounted apps, which copy the scope, share it with us.
         scope.setdefault("state", {})
         https = scope.get("scheme") == "https"

@@ -30,7 +30,21 @@ DATABASE_ERROR_TYPES: tuple[type[Exception], ...] = (
 
 
 def database_unavailable(error: BaseException) -> bool:
-    """Whether `error` means the database cannot be reached now (retrying later may work)."""
+    """Whether `error` means the database cannot be reached now (retrying later may work).
+
+    An error raised while handling one that does (a transaction's exit on a connection
+    that was just reset) counts too."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if _unavailable(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unavailable(error: BaseException) -> bool:
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return True
     if isinstance(error, sa_exc.DBAPIError):
@@ -38,7 +52,7 @@ def database_unavailable(error: BaseException) -> bool:
     if isinstance(error, asyncpg.PostgresError):  # asyncpg used directly
         return _unavailable_sqlstate(error)
     if isinstance(error, asyncpg.InterfaceError):
-        return str(error).startswith(_CLOSED_MESSAGES)
+        return any(closed in str(error) for closed in _CLOSED_MESSAGES)
     if isinstance(error, OSError):  # ConnectionError, TimeoutError: only the driver's
         return _raised_in_driver(error)
     return False

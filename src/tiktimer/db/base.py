@@ -10,6 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from tiktimer.db.dialect import driver_returns_aware_utc, naive_utc_storage
 from tiktimer.kit.time import ensure_utc
 
 NAMING_CONVENTION = {
@@ -33,14 +34,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = ensure_utc(value)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if naive_utc_storage(dialect) else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else ensure_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         # asyncpg already returns aware UTC datetimes: skip a Python call per value on reads.
-        if dialect.name == "postgresql":
+        if driver_returns_aware_utc(dialect):
             return None
         return super().result_processor(dialect, coltype)
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
 
+from tiktimer.db.dialect import is_sqlite_url, single_writer
 from tiktimer.db.fairpool import FairSession
 from tiktimer.db.sqlite_turns import TurnTakingSession, WriteTurn
 from tiktimer.kit.backoff import Backoff
@@ -45,7 +46,7 @@ def create_engine(
         "max_overflow": 0,
         "pool_timeout": pool_timeout,
     }
-    if url.startswith("sqlite"):
+    if is_sqlite_url(url):
         if ":memory:" in url:
             pool = {}  # one shared connection: the database lives in it
         engine = create_async_engine(url, connect_args={"timeout": 30}, **pool, **json)
@@ -82,7 +83,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions in the pool's fair line, without autoflush; on SQLite they take turns to write."""
-    if engine.dialect.name != "sqlite":
+    if not single_writer(engine):
         return async_sessionmaker(
             engine, class_=FairSession, expire_on_commit=False, autoflush=False
         )

@@ -1,5 +1,9 @@
 """Hot-path reads: a Core statement built once, with a public fast path on PostgreSQL.
 
+This is the Core hot path, not a way of its own: the statement is SQLAlchemy Core, the
+driver path (`prebuilt.runs_compiled_on_driver`, `prebuilt.DriverPlan`) only skips
+per-execution bookkeeping.
+
 The statement is written once with SQLAlchemy Core (one source of truth). On SQLite it runs
 as any Core statement. On PostgreSQL it is compiled once, and each execution hands the SQL
 straight to the pooled connection's asyncpg driver, which skips SQLAlchemy's per-execution
@@ -13,15 +17,13 @@ numeric columns whose processing depends on the driver's type codes) take the Co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     ColumnElement,
     Dialect,
-    Numeric,
     Select,
     Text,
     TypeDecorator,
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-Processor = Callable[[Any], Any]
+from tiktimer.db.prebuilt import DriverPlan, runs_compiled_on_driver
 
 
 class RawJSON(TypeDecorator[orjson.Fragment]):
@@ -46,56 +48,6 @@ class RawJSON(TypeDecorator[orjson.Fragment]):
 def raw_json(column: ColumnElement[Any]) -> ColumnElement[orjson.Fragment]:
     """Select a JSON column for a response body only (the value is opaque to Python)."""
     return type_coerce(cast(column, Text), RawJSON()).label(column.key)
-
-
-@dataclass(frozen=True, slots=True)
-class DriverPlan:
-    """The compiled SQL, its parameters in order with their bind processors, and the
-    result processors by column position."""
-
-    sql: str
-    binds: tuple[tuple[str, Any, Processor | None], ...]  # name, default value, processor
-    results: tuple[tuple[int, Processor], ...]
-
-    @classmethod
-    def compile(cls, statement: Select[Any], dialect: Dialect) -> DriverPlan | None:
-        """None when the statement must take the Core path."""
-        columns = statement.selected_columns
-        if any(isinstance(c.type, Numeric) for c in columns):
-            return None
-        compiled = statement.compile(dialect=dialect)
-        sql = str(compiled)
-        if "POSTCOMPILE" in sql:
-            return None
-        binds = []
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            binds.append((name, bind.effective_value, processor))
-        results = []
-        for at, column in enumerate(columns):
-            processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if processor is not None:
-                results.append((at, processor))
-        return cls(sql, tuple(binds), tuple(results))
-
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, default, processor in self.binds:
-            value = params[name] if name in params else default
-            values.append(value if processor is None else processor(value))
-        return values
-
-    def rows(self, records: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
-        if not self.results:
-            return records
-        rows = []
-        for record in records:
-            row = list(record)
-            for at, processor in self.results:
-                row[at] = processor(row[at])
-            rows.append(row)
-        return rows
 
 
 class FastQuery:
@@ -121,7 +73,7 @@ class FastQuery:
         return plan.rows(await driver.fetch(plan.sql, *arguments))
 
     def _plan_for(self, dialect: Dialect) -> DriverPlan | None:
-        if dialect.driver != "asyncpg":
+        if not runs_compiled_on_driver(dialect):
             return None
         if dialect.name not in self._plans:
             self._plans[dialect.name] = DriverPlan.compile(self.statement, dialect)

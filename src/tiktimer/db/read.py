@@ -12,12 +12,10 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tiktimer.db.autocommit import autocommit_engine
 from tiktimer.db.fairpool import fair_connect
 
-
-def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, with every checkout in autocommit mode."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+__all__ = ["ReadDep", "autocommit_engine", "get_read_connection", "read_engine"]
 
 
 class _ReadParts(Protocol):

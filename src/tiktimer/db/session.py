@@ -21,15 +21,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     failed commit is reported to the client instead of being lost after a 2xx.
     """
     parts: _SessionParts = request.app.state.services
-    maker = parts.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    async with session_scope(parts.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import TextClause, UpdateBase
 
-from tiktimer.db.fairpool import FairSession
+from tiktimer.db.fairpool import PENDING_CHANGES, FairSession
 
 # As long as SQLite's own busy timeout: a writer that waits longer fails the same way.
 PATIENCE_SECONDS = 30.0
@@ -80,6 +80,11 @@ class TurnTakingSession(FairSession):
         if not self._holds_turn and writes(statement):
             await self._write_turn.take()
             self._holds_turn = True
+
+    async def hold_write_turn(self) -> None:
+        """Take the write turn now, kept until the transaction ends: the reads of a
+        check-then-insert that follow see every earlier writer's commit."""
+        await self._before(PENDING_CHANGES)
 
     def _after(self) -> None:
         # After COMMIT or ROLLBACK: the next writer never collides with it.

@@ -21,6 +21,8 @@ import asyncio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tiktimer.kit.asgi import HttpMiddleware
+
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -82,17 +84,14 @@ class _GuardedReceive:
         return message
 
 
-class RequestBodyGuard:
+class RequestBodyGuard(HttpMiddleware):
     """Pure ASGI: wraps each HTTP request's `receive` in a `_GuardedReceive`."""
 
     def __init__(self, app: ASGIApp, *, max_json_bytes: int, stall_seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_json_bytes = max_json_bytes
         self.stall_seconds = stall_seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         guarded = _GuardedReceive(scope, receive, self.max_json_bytes, self.stall_seconds)
         await self.app(scope, guarded, send)

@@ -60,6 +60,14 @@ _HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
+def multipart_body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An `openapi_extra` documenting a multipart body that the endpoint streams itself."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
 def errors(
     *statuses: int, also: Mapping[int | str, dict[str, Any]] | None = None
 ) -> dict[int | str, dict[str, Any]]:

@@ -27,15 +27,16 @@ def local_to_utc(naive: datetime, tz_name: str) -> datetime:
     zone = ZoneInfo(tz_name)
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise AmbiguousLocalTime(
-            f"{naive.isoformat()} is ambiguous in {tz_name} (a daylight-saving change repeats "
-            "it); give the time with an explicit UTC offset"
-        )
+    # A skipped time has two offsets too: test for it first, so each gets its own words.
     round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:
         raise AmbiguousLocalTime(
             f"{naive.isoformat()} does not exist in {tz_name} (a daylight-saving change skips "
+            "it); give the time with an explicit UTC offset"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise AmbiguousLocalTime(
+            f"{naive.isoformat()} is ambiguous in {tz_name} (a daylight-saving change repeats "
             "it); give the time with an explicit UTC offset"
         )
     return first.astimezone(UTC)

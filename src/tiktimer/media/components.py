@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tiktimer.config import Settings
+from tiktimer.config import MediaSettings, StorageSettings
 from tiktimer.media.retention import GcReport, run_gc
 from tiktimer.media.service import MediaService
 from tiktimer.media.uploads import UploadSessions
@@ -37,7 +37,9 @@ class MediaComponents:
         await self.storage.aclose()
 
 
-def build_media(settings: Settings, read_engine: AsyncEngine) -> MediaComponents:
+def build_media(
+    storage_settings: StorageSettings, media: MediaSettings, read_engine: AsyncEngine
+) -> MediaComponents:
     """Storage, upload area and media service; creates the local directories (blocking).
 
     `read_engine` (autocommit) lets uploads look up duplicates without holding a transaction
@@ -45,32 +47,32 @@ def build_media(settings: Settings, read_engine: AsyncEngine) -> MediaComponents
     atomic on its own).
     """
     storage = build_storage(
-        settings.storage,
-        root=settings.media_dir,
-        bucket=settings.s3_bucket,
-        prefix=settings.s3_prefix,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
+        storage_settings.backend,
+        root=storage_settings.media_dir,
+        bucket=storage_settings.s3_bucket,
+        prefix=storage_settings.s3_prefix,
+        endpoint_url=storage_settings.s3_endpoint_url,
+        region=storage_settings.s3_region,
     )
     uploads = UploadSessions(
-        settings.upload_dir,
+        storage_settings.upload_dir,
         engine=read_engine,
         storage=storage,
-        max_bytes=settings.max_upload_bytes,
-        ttl=timedelta(hours=settings.upload_expire_hours),
+        max_bytes=media.max_upload_bytes,
+        ttl=timedelta(hours=media.upload_expire_hours),
     )
     uploads.prepare()
     service = MediaService(
         storage,
         read_engine=read_engine,
         incoming_dir=uploads.incoming_dir,
-        max_upload_bytes=settings.max_upload_bytes,
-        max_duration_sec=settings.media_max_duration_sec,
+        max_upload_bytes=media.max_upload_bytes,
+        max_duration_sec=media.max_duration_sec,
     )
     return MediaComponents(
         storage,
         uploads,
         service,
-        unused_ttl=timedelta(hours=settings.media_unused_ttl_hours),
-        keep_published=timedelta(days=settings.media_keep_published_days),
+        unused_ttl=timedelta(hours=media.unused_ttl_hours),
+        keep_published=timedelta(days=media.keep_published_days),
     )

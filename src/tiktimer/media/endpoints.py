@@ -19,7 +19,7 @@ from tiktimer.db.read import ReadDep
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import NotFound
 from tiktimer.kit.jsonresp import JSONBytes
-from tiktimer.kit.openapi import errors
+from tiktimer.kit.openapi import errors, multipart_body
 from tiktimer.kit.schemas import DbCount
 from tiktimer.media import repository
 from tiktimer.media.dependencies import MediaServiceDep, media_response
@@ -34,20 +34,7 @@ router.include_router(uploads_router)
 
 MediaId = Annotated[str, Path(max_length=36)]
 #: The body is read by the endpoint itself; this only documents it.
-MULTIPART_FILE: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+MULTIPART_FILE = multipart_body(["file"], {"file": {"type": "string", "format": "binary"}})
 
 #: What the content route answers with: the probed type of the stored bytes.
 _MEDIA_BYTES: dict[str, Any] = {

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 # Demuxers allowed to read uploads: what TikTok takes plus a few common look-alikes that
 # are worth a precise verdict. None of them opens other files or URLs.
-_DEMUXERS = (
+DEMUXERS = (
     "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,"
     "jpeg_pipe,png_pipe,webp_pipe,gif,bmp_pipe,tiff_pipe"
 )
@@ -110,7 +110,7 @@ def probe_file(path: Path) -> MediaInfo:
         try:
             with av.open(
                 _Nameless(f),
-                container_options={"format_whitelist": _DEMUXERS},
+                container_options={"format_whitelist": DEMUXERS},
                 metadata_errors="replace",
             ) as container:
                 return _inspect(container, size)

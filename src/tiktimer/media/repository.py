@@ -24,9 +24,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tiktimer.db.dialect import insert_for, row_lock
 from tiktimer.media.schemas import MediaRead
 from tiktimer.models import Media, Post, PostMedia, PostStatus
 
@@ -34,7 +34,12 @@ READY = "ready"
 DELETED = "deleted"
 #: A post in these states is about to be published, or may still be (`unconfirmed`: TikTok
 #: has not said yet): its media may not go away.
-POST_STATES_NEEDING_MEDIA = (PostStatus.scheduled, PostStatus.publishing, PostStatus.unconfirmed)
+POST_STATES_NEEDING_MEDIA = (
+    PostStatus.scheduled,
+    PostStatus.paused,
+    PostStatus.publishing,
+    PostStatus.unconfirmed,
+)
 
 _media = cast(Table, Media.__table__)
 _post_media = cast(Table, PostMedia.__table__)
@@ -58,6 +63,18 @@ async def content_of(
 ) -> dict[str, Any] | None:
     """What serving the bytes needs: storage key, size, type, hash (the ETag)."""
     return await _one(connection, _CONTENT_COLUMNS, user_id, media_id)
+
+
+async def owned_any_status(
+    connection: AsyncConnection, user_id: int, media_id: str
+) -> dict[str, Any] | None:
+    """Storage key, hash and status of the user's media, deleted too (a post's calendar
+    entry keeps pointing at media that retention removed)."""
+    statement = select(_media.c.storage_key, _media.c.sha256, _media.c.status).where(
+        _media.c.user_id == user_id, _media.c.id == media_id
+    )
+    row = (await connection.execute(statement)).mappings().first()
+    return dict(row) if row is not None else None
 
 
 async def _one(
@@ -107,9 +124,8 @@ async def insert_ready(connection: AsyncConnection, values: dict[str, Any]) -> b
     The partial unique index on (user_id, sha256) WHERE status = 'ready' settles a race
     between two uploads of the same file without aborting the transaction.
     """
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(_media)
+        insert_for(connection, _media)
         .values(**values, status=READY)
         .on_conflict_do_nothing(
             # A literal predicate: PostgreSQL cannot match a bound parameter to the index.
@@ -123,10 +139,8 @@ async def insert_ready(connection: AsyncConnection, values: dict[str, Any]) -> b
 
 async def lock_owned(connection: AsyncConnection, user_id: int, media_id: str) -> str | None:
     """Lock the user's ready media row (FOR UPDATE) and return its storage key."""
-    statement = (
-        select(_media.c.storage_key)
-        .where(_OWNED, _media.c.id == bindparam("media_id"))
-        .with_for_update()
+    statement = row_lock(
+        select(_media.c.storage_key).where(_OWNED, _media.c.id == bindparam("media_id"))
     )
     key = await connection.scalar(statement, {"user_id": user_id, "media_id": media_id})
     return str(key) if key is not None else None
@@ -199,7 +213,7 @@ async def delete_if(
     tested again under the lock, so media that a post started using meanwhile are kept.
     """
     lock = select(_media.c.id).where(_media.c.id.in_(media_ids)).order_by(_media.c.id)
-    await connection.execute(lock.with_for_update())
+    await connection.execute(row_lock(lock))
     statement = (
         update(_media)
         .where(_media.c.id.in_(media_ids), rule)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tiktimer.db.session import session_scope
 from tiktimer.media import repository
+from tiktimer.media.thumbnails import thumbnail_key
 from tiktimer.media.uploads import UploadSessions
 from tiktimer.storage import Storage, StorageError
 
@@ -104,11 +105,12 @@ async def _delete_batch(
     deleted = []
     for row in rows:  # committed: these rows no longer promise an object
         leaked: str | None = None
-        try:
-            await storage.delete(row.storage_key)
-        except StorageError:
-            log.exception("media.gc.object_delete_failed key=%s", row.storage_key)
-            leaked = row.storage_key
+        for key in (row.storage_key, thumbnail_key(row.storage_key)):  # the poster goes too
+            try:
+                await storage.delete(key)
+            except StorageError:
+                log.exception("media.gc.object_delete_failed key=%s", key)
+                leaked = leaked or key
         deleted.append((str(row.id), int(row.user_id), int(row.size), leaked))
     return len(candidates), deleted
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import anyio
 from anyio import to_thread
@@ -26,10 +29,13 @@ from tiktimer.media import repository
 from tiktimer.media.multipart import MAX_FIELD_BYTES, MAX_FIELDS, ReceivedFile, receive_form
 from tiktimer.media.probe import MediaInfo, NotMediaError, probe_file
 from tiktimer.media.schemas import MediaRead
+from tiktimer.media.thumbnails import poster_jpeg, thumbnail_key
 from tiktimer.media.verdict import tiktok_verdict
-from tiktimer.storage import Storage, StorageError, media_key
+from tiktimer.storage import ObjectNotFound, Storage, StorageError, media_key
 
 log = logging.getLogger("tiktimer.media")
+#: Posters are a few kilobytes; anything far larger under a poster's key is not served.
+MAX_POSTER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,9 +99,15 @@ class MediaService:
             log.info("media.upload.duplicate media_id=%s", existing)
             return existing, False
         info = await self._probe(received.path)
+        poster = await to_thread.run_sync(poster_jpeg, received.path, info)
         media_id, created_at = str(uuid.uuid4()), utc_now()
         key = media_key(owner_id, media_id, created_at, info.extension)
-        await self.storage.put_file(key, received.path)
+        await self._store_poster(key, poster)
+        try:
+            await self.storage.put_file(key, received.path)
+        except BaseException:
+            await self._discard(key)
+            raise
         try:
             connection = await session.connection()
             inserted = await repository.insert_ready(
@@ -148,11 +160,30 @@ class MediaService:
         return key
 
     async def remove_object(self, key: str) -> None:
-        """Delete a stored object whose record is already gone; a failure only leaks bytes."""
+        """Delete a stored object (and its poster) whose record is already gone; a failure
+        only leaks bytes."""
+        await remove_media_object(self.storage, key)
+
+    async def poster(self, key: str) -> bytes | None:
+        """The poster stored beside the media object `key`, or None if it has none."""
+        name = thumbnail_key(key)
         try:
-            await self.storage.delete(key)
+            size = await self.storage.size(name)
+            if size > MAX_POSTER_BYTES:
+                return None
+            async with aclosing(self.storage.open_range(name, 0, size)) as pieces:
+                return b"".join([piece async for piece in pieces])
+        except ObjectNotFound:
+            return None
+
+    async def _store_poster(self, key: str, poster: bytes | None) -> None:
+        """The poster beside the media's object; without one the media is stored anyway."""
+        if poster is None:
+            return
+        try:
+            await self.storage.put_stream(thumbnail_key(key), _once(poster))
         except StorageError:
-            log.exception("media.object.delete_failed key=%s", key)
+            log.exception("media.thumbnail.store_failed key=%s", key)
 
     async def _probe(self, path: Path) -> MediaInfo:
         try:
@@ -190,14 +221,33 @@ class MediaService:
         }
 
 
+async def remove_media_object(storage: Storage, key: str) -> bool:
+    """Delete a media object and its poster; False (and a log line) if either stays."""
+    removed = True
+    for name in (key, thumbnail_key(key)):
+        try:
+            await storage.delete(name)
+        except StorageError:
+            log.exception("media.object.delete_failed key=%s", name)
+            removed = False
+    return removed
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class FieldLimits(TypedDict, total=False):
+    max_field_bytes: int
+    max_fields: int
+
+
 async def receive_upload(
     request: Request,
     session: AsyncSession,
     owner_id: int,
     field_name: str = "file",
-    *,
-    max_field_bytes: int = MAX_FIELD_BYTES,
-    max_fields: int = MAX_FIELDS,
+    **limits: Unpack[FieldLimits],
 ) -> Received:
     """The streaming upload path for any multipart endpoint (e.g. the `video` field).
 
@@ -206,11 +256,4 @@ async def receive_upload(
     and returns it with the other fields as text, each at most `max_field_bytes`.
     """
     service = services(request).provide(MediaService)
-    return await service.receive(
-        request,
-        session,
-        owner_id,
-        field_name=field_name,
-        max_field_bytes=max_field_bytes,
-        max_fields=max_fields,
-    )
+    return await service.receive(request, session, owner_id, field_name=field_name, **limits)

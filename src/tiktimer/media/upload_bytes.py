@@ -17,8 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tiktimer.storage import S3Storage, Storage
-
 State = dict[str, Any]
 
 
@@ -80,13 +78,3 @@ class UploadBytes(Protocol):
 
 class KnownUpload(Protocol):
     async def __call__(self, upload_id: str) -> bool: ...
-
-
-def upload_bytes_for(storage: Storage, sessions_dir: Path, incoming_dir: Path) -> UploadBytes:
-    """The backend that matches the media storage."""
-    from tiktimer.media.upload_bytes_local import LocalUploadBytes
-    from tiktimer.media.upload_bytes_s3 import S3UploadBytes
-
-    if isinstance(storage, S3Storage):
-        return S3UploadBytes(storage, incoming_dir)
-    return LocalUploadBytes(sessions_dir)

@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from tiktimer.auth.dependencies import CurrentUser
+from tiktimer.db.fairpool import fair_connect
+from tiktimer.db.read import read_engine
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest
+from tiktimer.idempotency import KEY_HEADER, Replayed, digest_of, idempotent_request
 from tiktimer.kit.jsonresp import JSONBytes
 from tiktimer.kit.openapi import errors
 from tiktimer.kit.time import utc_now
@@ -189,8 +192,30 @@ async def complete_upload(
     session: SessionDep,
     uploads: UploadsDep,
     media: MediaServiceDep,
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=KEY_HEADER,
+            max_length=255,
+            description="Completing again with the same key within 24 hours returns the "
+            "first answer; the same key for another upload → 422",
+        ),
+    ] = None,
 ) -> Response:
     """Turn the finished upload into media, as `POST /api/v1/media` does; incomplete → 409."""
-    async with uploads.completed(user.id, upload_id, utc_now(), session) as received:
-        media_id, created = await media.ingest(session, user.id, received)
-    return media_response(await media.read(session, user.id, media_id), created)
+    key = idempotent_request(
+        idempotency_key, user_id=user.id, scope="media.complete", digest=digest_of(upload_id)
+    )
+    try:
+        if key is not None:  # a used upload is gone: a retry is answered from the key
+            async with fair_connect(read_engine(request)) as read:
+                await key.replay_if_known(read)
+        async with uploads.completed(user.id, upload_id, utc_now(), session) as received:
+            media_id, created = await media.ingest(session, user.id, received)
+            if key is not None:  # after the upload's own claim: one writer at a time
+                await key.take(session)
+    except Replayed as replay:
+        return replay.response()
+    response = media_response(await media.read(session, user.id, media_id), created)
+    return response if key is None else await key.remember(session, response)

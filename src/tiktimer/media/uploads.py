@@ -52,7 +52,8 @@ from tiktimer.kit.time import utc_now
 from tiktimer.media import upload_rows
 from tiktimer.media.errors import OffsetConflict, UploadInterrupted
 from tiktimer.media.multipart import ReceivedFile, clean_filename
-from tiktimer.media.upload_bytes import ChunkWriter, State, upload_bytes_for
+from tiktimer.media.upload_backends import upload_bytes_for
+from tiktimer.media.upload_bytes import ChunkWriter, State
 from tiktimer.media.upload_claims import LEASE, Claim, claimed
 from tiktimer.storage import ObjectNotFound, Storage, StorageError
 

@@ -21,7 +21,7 @@ def _url() -> str:
         return url
     from tiktimer.config import load_settings
 
-    return load_settings().database_url
+    return load_settings().database.url
 
 
 def _configure(connection: Connection) -> None:

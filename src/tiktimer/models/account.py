@@ -43,6 +43,8 @@ class SocialAccount(Timestamped, Model):
     # A lease so that only one process refreshes an account's token at a time.
     refresh_lock_until: Mapped[datetime | None]
     last_refreshed_at: Mapped[datetime | None]
+    # Set while its owner holds the account's posts: due ones wait (posts.queue.tables).
+    paused_at: Mapped[datetime | None]
 
 
 class OAuthState(Model):

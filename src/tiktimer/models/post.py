@@ -21,8 +21,12 @@ class PostStatus(enum.StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     # Polling gave up before TikTok said published or failed: honest, and a late webhook
-    # can still settle it (see tiktimer.publishing.outcomes).
+    # can still settle it (see tiktimer.posts.queue.outcomes).
     unconfirmed = "unconfirmed"
+    # Held by its owner: it waits, and `resume` puts it back in the queue.
+    paused = "paused"
+    # Due too long ago for its late-publish window (tiktimer.posts.queue.lateness).
+    missed = "missed"
 
 
 class Post(Timestamped, Model):
@@ -45,6 +49,8 @@ class Post(Timestamped, Model):
     scheduled_time: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.scheduled)
     video_filename: Mapped[str | None] = mapped_column(String(255))
+    # How late the scheduler may still publish it; None: however late (posts.queue.lateness).
+    late_publish_minutes: Mapped[int | None] = mapped_column(Integer)
 
     # TikTok post settings (shared/tiktok-api.md §4.2, §8.3)
     post_mode: Mapped[str] = mapped_column(String(16), default="direct")  # direct | inbox

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tiktimer.config import Settings
 from tiktimer.errors import Unprocessable
@@ -19,8 +19,7 @@ from tiktimer.platforms.contract import Pacer, Platform
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from tiktimer.accounts.tokens import AccountTokens
-    from tiktimer.publishing.components import PublishingComponents
+    from tiktimer.platforms.tokens import TokenSource
     from tiktimer.storage import Storage
 
 
@@ -36,16 +35,37 @@ REGISTERED: Mapping[str, Registration] = {
 }
 
 
+T = TypeVar("T")
+
+
+class SharedParts:
+    """Parts the wiring built once and shares with a platform, found by their type.
+
+    TikTok's client and creator_info cache also serve the accounts package and the composer,
+    so the wiring builds them and the TikTok plugin asks for `TikTokParts`; a platform that
+    needs nothing shared never looks here, and the registry never names a platform's types.
+    """
+
+    def __init__(self, *parts: object) -> None:
+        self._parts = {type(part): part for part in parts}
+
+    def get(self, kind: type[T]) -> T:
+        part = self._parts.get(kind)
+        if part is None:
+            raise LookupError(f"no shared {kind.__name__} was built for the platforms")
+        return part  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformParts:
     """What a platform may be built from: this process's shared services."""
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    tokens: AccountTokens
+    tokens: TokenSource
     storage: Storage
     pacer: Pacer
-    publishing: PublishingComponents  # TikTok's client, creator_info, media URLs
+    shared: SharedParts  # what the wiring built for a platform and shares (TikTok's client)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +85,7 @@ def available(settings: Settings) -> dict[str, PlatformSpec]:
     """The platforms this process may use, in registry order."""
     specs: dict[str, PlatformSpec] = {}
     for name, registration in REGISTERED.items():
-        if registration.sandbox_only and not settings.sandbox_enabled:
+        if registration.sandbox_only and not settings.tiktok.sandbox_enabled:
             continue
         spec: PlatformSpec = importlib.import_module(registration.module).spec
         if spec.name != name:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Select, bindparam, delete, func, insert, select
+from sqlalchemy import JSON, Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tiktimer.auth.dependencies import AuthedRead, CallerQuery
@@ -154,8 +154,28 @@ async def list_callers(
     return posts, total
 
 
-async def set_media(session: AsyncSession, post_id: int, media_ids: Sequence[str]) -> None:
-    await session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
+# A new post comes back as the read path's columns from the INSERT itself (RETURNING).
+_INSERT = insert(cast(Table, _posts)).returning(*READ_COLUMNS)
+
+
+async def insert_post(
+    session: AsyncSession, values: dict[str, Any], media_ids: Sequence[str]
+) -> dict[str, Any]:
+    """Insert a post and its media; the post as `PostRead` fields, without a read back."""
+    result = await session.execute(_INSERT, values)
+    post = dict(zip(result.keys(), result.one(), strict=True))
+    await set_media(session, post["id"], media_ids, replace=False)
+    post["media_ids"] = list(media_ids)
+    return post
+
+
+async def set_media(
+    session: AsyncSession, post_id: int, media_ids: Sequence[str], *, replace: bool = True
+) -> None:
+    """The post's media, in order; `replace=False` for a post inserted in this transaction
+    (it has none yet: no DELETE round trip)."""
+    if replace:
+        await session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
     if media_ids:
         await session.execute(
             insert(PostMedia),

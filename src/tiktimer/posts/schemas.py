@@ -15,8 +15,18 @@ PrivacyLevel = Literal[
 PostMode = Literal["direct", "inbox"]
 MediaType = Literal["video", "photo"]
 StatusName = Literal[
-    "draft", "scheduled", "publishing", "published", "failed", "cancelled", "unconfirmed"
+    "draft",
+    "scheduled",
+    "publishing",
+    "published",
+    "failed",
+    "cancelled",
+    "unconfirmed",
+    "paused",
+    "missed",
 ]
+#: A week: the longest late-publish window a post may ask for.
+LATE_PUBLISH_MAX_MINUTES = 7 * 24 * 60
 
 
 class _PostFields(StrictInput):
@@ -43,6 +53,16 @@ class _PostFields(StrictInput):
     brand_content_toggle: bool | None = None
     is_aigc: bool | None = None
     auto_add_music: bool | None = None
+    late_publish_minutes: int | None = Field(
+        None,
+        ge=1,
+        le=LATE_PUBLISH_MAX_MINUTES,
+        description="Publish at most this many minutes late, else the post is `missed`; "
+        "null: however late. Left out on create: TIKTIMER_LATE_PUBLISH_MINUTES.",
+    )
+    allow_duplicate: bool | None = Field(
+        None, description="Schedule it although the same media and caption go to this account"
+    )
 
 
 class PostCreate(_PostFields):
@@ -67,6 +87,7 @@ class PostRead(Schema):
     scheduled_time: datetime
     status: StatusName
     video_filename: str | None
+    late_publish_minutes: int | None
     post_mode: PostMode
     media_type: MediaType
     media_ids: list[str]

@@ -25,11 +25,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tiktimer.db.guarded import Executor
 from tiktimer.models import Post, PostStatus
 
-Executor = AsyncSession | AsyncConnection
 """Where a guarded write runs: a request's session or a worker's connection."""
 
 posts = cast(Table, Post.__table__)

@@ -9,13 +9,14 @@ before it hold no snapshot (the driver opens the transaction at the first write)
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, exists, select, update
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tiktimer.kit.time import utc_now
+from tiktimer.db.dialect import row_lock
+from tiktimer.db.guarded import update_one
 from tiktimer.models import User
 
 LAST_ADMIN = (
@@ -35,22 +36,14 @@ async def update_unless_last_admin(
     session: AsyncSession, user_id: int, values: dict[str, Any]
 ) -> bool:
     """Apply `values` to the user unless no other active admin would remain; False if refused."""
-    admins = (
+    admins = row_lock(
         select(User.id)
         .where(User.is_superuser.is_(True), User.is_active.is_(True))
         .order_by(User.id)
-        .with_for_update()  # rendered on PostgreSQL only
     )
     await session.execute(admins)
     other = aliased(User)
     another_admin = exists().where(
         and_(other.id != user_id, other.is_superuser.is_(True), other.is_active.is_(True))
     )
-    statement = (
-        update(User)
-        .where(User.id == user_id, another_admin)
-        .values(**values, updated_at=utc_now())
-        .execution_options(synchronize_session=False)
-    )
-    result = cast(CursorResult[Any], await session.execute(statement))
-    return result.rowcount == 1
+    return await update_one(session, User, user_id, another_admin, values)

@@ -1,5 +1,5 @@
 """Applying verified TikTok deliveries: each one once, each through the same guarded writes
-the status poll uses (`tiktimer.publishing.outcomes`), so neither ever undoes the other.
+the status poll uses (`tiktimer.posts.queue.outcomes`), so neither ever undoes the other.
 
     post.publish.complete          → published (an inbox draft the creator posted: noted)
     post.publish.inbox_delivered   → published as a draft in the creator's inbox
@@ -17,18 +17,19 @@ import logging
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.audit import events as audit
 from tiktimer.audit.events import Event
+from tiktimer.db.dialect import insert_for
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount, WebhookEvent
+from tiktimer.notifications.events import record_account_event
 from tiktimer.platforms.contract import OutcomeState, PublishOutcome
 from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.outcome import failed_outcome
 from tiktimer.platforms.tiktok.schemas import PublishStatusValue
-from tiktimer.publishing import outcomes
+from tiktimer.posts.queue import outcomes
 from tiktimer.webhooks.events import Delivery
 
 log = logging.getLogger("tiktimer.webhooks")
@@ -46,10 +47,8 @@ _REMOVAL_REASONS = {
 
 async def record(session: AsyncSession, delivery: Delivery) -> bool:
     """Remember the delivery; False when it was seen before (TikTok delivers at least once)."""
-    connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(WebhookEvent)
+        insert_for(session, WebhookEvent)
         .values(
             dedupe_key=delivery.dedupe_key,
             event=delivery.event[:64],
@@ -157,6 +156,7 @@ async def _authorization_removed(session: AsyncSession, delivery: Delivery) -> s
     changed = list((await session.execute(statement)).scalars())
     log.warning("webhooks.authorization_removed accounts=%d reason=%s", len(changed), reason)
     for account_id in changed:
+        await record_account_event(session, account_id, f"{why}; reconnect it")
         audit.add(
             session,
             Event.webhook_authorization_removed,

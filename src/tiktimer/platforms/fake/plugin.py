@@ -128,7 +128,7 @@ class FakePlatform:
 
 
 def build(parts: PlatformParts) -> FakePlatform:
-    return FakePlatform(parts.sessionmaker, Ledger(ledger_path(parts.settings.data_dir)))
+    return FakePlatform(parts.sessionmaker, Ledger(ledger_path(parts.settings.storage.data_dir)))
 
 
 spec = PlatformSpec(name=NAME, rate_buckets=rate_buckets, build=build)

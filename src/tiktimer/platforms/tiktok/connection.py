@@ -38,20 +38,20 @@ def build_tiktok(
     """The TikTok client of this process. In sandbox mode its calls go in-process to this
     process's emulator whatever `transport` is; `transport` then carries what the sandbox
     fetches from this service (PULL_FROM_URL media, webhooks), for tests."""
-    scopes = [s.strip() for s in settings.tiktok_scopes.split(",") if s.strip()]
-    if not settings.sandbox_enabled:
-        if not settings.tiktok_client_key or settings.tiktok_client_secret is None:
+    scopes = [s.strip() for s in settings.tiktok.scopes.split(",") if s.strip()]
+    if not settings.tiktok.sandbox_enabled:
+        if not settings.tiktok.client_key or settings.tiktok.client_secret is None:
             raise ValueError("TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET must both be set")
         client = TikTokClient(
-            client_key=settings.tiktok_client_key,
-            client_secret=settings.tiktok_client_secret,
-            redirect_uri=settings.redirect_uri,
+            client_key=settings.tiktok.client_key,
+            client_secret=settings.tiktok.client_secret,
+            redirect_uri=settings.tiktok.callback_url(settings.server.public_base_url),
             scopes=scopes,
-            auth_url=settings.tiktok_auth_url,
-            api_base=settings.tiktok_api_base,
+            auth_url=settings.tiktok.auth_url,
+            api_base=settings.tiktok.api_base,
             transport=transport,
         )
-        return TikTokConnection(client, None, settings.tiktok_client_secret.get_secret_value())
+        return TikTokConnection(client, None, settings.tiktok.client_secret.get_secret_value())
     sandbox = build_sandbox(
         settings,
         scopes=scopes,
@@ -67,6 +67,6 @@ def sandbox_pull_transport(settings: Settings) -> GuardedTransport:
 
     The configured media public URL is this service itself (often plain http on loopback
     in a sandbox setup): its host is trusted; anything else must be public https."""
-    host = urlsplit(settings.media_public_base_url).hostname or ""
-    policy = settings.fetch_policy
+    host = urlsplit(settings.server.media_public_base_url).hostname or ""
+    policy = settings.server.fetch_policy
     return GuardedTransport(policy.trusting(host) if host else policy)

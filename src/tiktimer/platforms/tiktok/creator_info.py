@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from tiktimer.accounts.tokens import AccountTokens, AccountUnusable
 from tiktimer.platforms.contract import Pacer
 from tiktimer.platforms.tiktok.buckets import CREATOR_INFO_BUCKET
 from tiktimer.platforms.tiktok.client import TikTokClient
@@ -23,6 +22,7 @@ from tiktimer.platforms.tiktok.errors import (
 )
 from tiktimer.platforms.tiktok.preflight import CreatorLookup
 from tiktimer.platforms.tiktok.schemas import CreatorInfo
+from tiktimer.platforms.tokens import AccountUnusable, TokenSource
 
 log = logging.getLogger("tiktimer.publishing")
 
@@ -35,7 +35,7 @@ class CreatorInfoSource:
     def __init__(
         self,
         client: TikTokClient,
-        tokens: AccountTokens,
+        tokens: TokenSource,
         *,
         cache_seconds: float = 60.0,
         pacer: Pacer | None = None,

@@ -22,6 +22,7 @@ they never contain tokens, secrets, authorization codes or upload URLs.
 from __future__ import annotations
 
 import enum
+from typing import TypedDict, Unpack
 
 __all__ = [
     "TikTokAction",
@@ -101,6 +102,15 @@ class TikTokError(Exception):
         )
 
 
+class ErrorDetails(TypedDict, total=False):
+    """What TikTok said about a failure, as the subclasses pass it on."""
+
+    code: str | None
+    log_id: str | None
+    http_status: int | None
+    uploaded_bytes: int | None
+
+
 class TikTokRetryableError(TikTokError):
     """A transient failure: the same call may succeed later."""
 
@@ -112,18 +122,9 @@ class TikTokRetryableError(TikTokError):
         *,
         retry_after: float | None = None,
         maybe_applied: bool = False,
-        code: str | None = None,
-        log_id: str | None = None,
-        http_status: int | None = None,
-        uploaded_bytes: int | None = None,
+        **details: Unpack[ErrorDetails],
     ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            log_id=log_id,
-            http_status=http_status,
-            uploaded_bytes=uploaded_bytes,
-        )
+        super().__init__(message, **details)
         self.retry_after = retry_after
         """Seconds to wait before retrying, when TikTok (or its documented window) says so."""
         self.maybe_applied = maybe_applied
@@ -172,18 +173,9 @@ class TikTokRejected(TikTokError):
         message: str,
         *,
         hint: str | None = None,
-        code: str | None = None,
-        log_id: str | None = None,
-        http_status: int | None = None,
-        uploaded_bytes: int | None = None,
+        **details: Unpack[ErrorDetails],
     ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            log_id=log_id,
-            http_status=http_status,
-            uploaded_bytes=uploaded_bytes,
-        )
+        super().__init__(message, **details)
         self.hint = hint
         """What a human can do about it (shown to the user / operator)."""
 

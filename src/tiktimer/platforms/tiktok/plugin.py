@@ -8,29 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tiktimer.accounts.connect import ConnectService
-from tiktimer.accounts.service import DIRECT_POST_SCOPE
 from tiktimer.config import Settings
-from tiktimer.kit.crypto import TokenCipher
 from tiktimer.platforms.contract import PublishIdSink, PublishJob, PublishOutcome
 from tiktimer.platforms.preflight_report import PreflightReport
 from tiktimer.platforms.registry import PlatformParts, PlatformSpec
 from tiktimer.platforms.tiktok import buckets, fail_reasons
+from tiktimer.platforms.tiktok.parts import Connector, TikTokParts
 from tiktimer.platforms.tiktok.preflight import CreatorLookup, evaluate
+from tiktimer.platforms.tiktok.scopes import DIRECT_POST_SCOPE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from tiktimer.accounts.tokens import AccountTokens
     from tiktimer.platforms.tiktok.creator_info import CreatorInfoSource
     from tiktimer.platforms.tiktok.publisher import TikTokPublisher
+    from tiktimer.platforms.tokens import TokenSource
 
 
 def rate_buckets(settings: Settings) -> dict[str, int]:
     return {
-        buckets.INIT_BUCKET: settings.rate_limit_init,
-        buckets.STATUS_BUCKET: settings.rate_limit_status,
-        buckets.CREATOR_INFO_BUCKET: settings.rate_limit_creator_info,
+        buckets.INIT_BUCKET: settings.tiktok.rate_limit_init,
+        buckets.STATUS_BUCKET: settings.tiktok.rate_limit_status,
+        buckets.CREATOR_INFO_BUCKET: settings.tiktok.rate_limit_creator_info,
     }
 
 
@@ -43,9 +42,9 @@ class TikTokPlatform:
         self,
         settings: Settings,
         publisher: TikTokPublisher,
-        tokens: AccountTokens,
+        tokens: TokenSource,
         creators: CreatorInfoSource,
-        connector: ConnectService,
+        connector: Connector,
     ) -> None:
         self._buckets = rate_buckets(settings)
         self.publisher = publisher
@@ -86,18 +85,13 @@ class TikTokPlatform:
 
 
 def build(parts: PlatformParts) -> TikTokPlatform:
-    publishing = parts.publishing
-    connector = ConnectService(
-        publishing.client,
-        TokenCipher(parts.settings.token_keys),
-        sandbox=parts.settings.sandbox_enabled,
-    )
+    tiktok = parts.shared.get(TikTokParts)
     return TikTokPlatform(
         parts.settings,
-        publishing.publisher(parts.pacer),
+        tiktok.publisher(parts.pacer),
         parts.tokens,
-        publishing.creators,
-        connector,
+        tiktok.creators,
+        tiktok.connector,
     )
 
 

@@ -9,7 +9,6 @@ TikTokRejected (invalid_param(s), caps…)  → fail
 
 from __future__ import annotations
 
-from tiktimer.accounts.tokens import AccountUnusable
 from tiktimer.platforms.contract import ErrorKind, PublishError
 from tiktimer.platforms.tiktok.errors import (
     TikTokError,
@@ -19,6 +18,7 @@ from tiktimer.platforms.tiktok.errors import (
     TikTokRetryableError,
     TikTokTokenExpired,
 )
+from tiktimer.platforms.tokens import AccountUnusable
 
 _FIELD = "TikTok refused a setting of the post"
 # What the creator reads in `last_error`, per TikTok error code (reference §6.2).

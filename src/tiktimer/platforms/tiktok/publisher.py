@@ -17,9 +17,9 @@ from contextlib import asynccontextmanager
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from tiktimer.accounts.tokens import AccessToken, AccountTokens, AccountUnusable
 from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.time import utc_now
+from tiktimer.media.public_urls import MediaUrlSigner
 from tiktimer.models import Post
 from tiktimer.platforms.contract import (
     ErrorKind,
@@ -30,6 +30,7 @@ from tiktimer.platforms.contract import (
     PublishJob,
     PublishOutcome,
 )
+from tiktimer.platforms.tiktok import facts as load
 from tiktimer.platforms.tiktok import fail_reasons
 from tiktimer.platforms.tiktok.buckets import CREATOR_INFO_BUCKET, INIT_BUCKET, STATUS_BUCKET
 from tiktimer.platforms.tiktok.chunks import plan_chunks
@@ -62,9 +63,8 @@ from tiktimer.platforms.tiktok.schemas import (
     PublishStatusValue,
     VideoPostInfo,
 )
-from tiktimer.publishing import facts as load
-from tiktimer.publishing.public_media import MediaUrlSigner
-from tiktimer.publishing.snapshot import Snapshot, read_snapshot
+from tiktimer.platforms.tiktok.snapshot import Snapshot, read_snapshot
+from tiktimer.platforms.tokens import AccessToken, AccountUnusable, TokenSource
 from tiktimer.storage import Storage, StorageError
 
 log = logging.getLogger("tiktimer.publishing")
@@ -77,7 +77,7 @@ class TikTokPublisher:
     def __init__(
         self,
         client: TikTokClient,
-        tokens: AccountTokens,
+        tokens: TokenSource,
         storage: Storage,
         sessionmaker: async_sessionmaker[AsyncSession],
         pacer: Pacer,
@@ -153,7 +153,7 @@ class TikTokPublisher:
         The scheduler checks a publish id only while no worker uploads to it (a worker
         never uploads past its lease): fewer bytes than the video now means the upload
         died with its worker, and TikTok can never publish this id. (Added by the
-        scheduler's crash recovery; see tiktimer.scheduler.machine.)
+        scheduler's crash recovery; see tiktimer.posts.machine.)
         """
         if status.status != PublishStatusValue.PROCESSING_UPLOAD or status.uploaded_bytes is None:
             return False

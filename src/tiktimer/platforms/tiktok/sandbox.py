@@ -55,7 +55,7 @@ def client_secret_for(secret_key: str) -> str:
 
 
 def sandbox_client_secret(settings: Settings) -> str:
-    return client_secret_for(settings.jwt_key)
+    return client_secret_for(settings.auth.jwt_key)
 
 
 class AppTransport(httpx.AsyncBaseTransport):
@@ -84,7 +84,7 @@ class Sandbox:
 
 
 def sandbox_store(settings: Settings) -> StateStore | None:
-    url = sandbox_database_url(settings.database_url)
+    url = sandbox_database_url(settings.database.url)
     return DatabaseStateStore(url) if url else None
 
 
@@ -104,23 +104,23 @@ def build_sandbox(
     sandbox_client = ClientConfig(
         client_key=SANDBOX_CLIENT_KEY,
         client_secret=secret,
-        redirect_uris=(settings.redirect_uri,),
+        redirect_uris=(settings.tiktok.callback_url(settings.server.public_base_url),),
         check_registration_rules=False,  # loopback http redirect URIs are fine for a sandbox
         # An audited app: a newcomer's sandbox creator (public by default) can publish at
         # once. The unaudited rules stay covered by the emulator's own tests.
         audited=True,
         # Photo posts are pulled from our signed public media URLs (publishing.public_media).
-        verified_url_prefixes=(f"{settings.media_public_base_url}/api/v1/media/",),
+        verified_url_prefixes=(f"{settings.server.media_public_base_url}/api/v1/media/",),
         allow_insecure_pull_urls=True,
     )
     receiver = AppTransport() if deliver_webhooks and webhook_transport is None else None
-    webhooks = settings.sandbox_webhooks and deliver_webhooks
+    webhooks = settings.tiktok.sandbox_webhooks and deliver_webhooks
     app = create_emulator_app(
         EmulatorConfig(
             clients=(sandbox_client,),
-            signing_secret=derive_secret(settings.jwt_key, "upload signing"),
+            signing_secret=derive_secret(settings.auth.jwt_key, "upload signing"),
             pull_transport=pull_transport,
-            webhook_url=f"{settings.public_base_url}{WEBHOOK_PATH}" if webhooks else None,
+            webhook_url=f"{settings.server.public_base_url}{WEBHOOK_PATH}" if webhooks else None,
             webhook_transport=webhook_transport or receiver,
             admin_enabled=False,
         ),
@@ -129,9 +129,9 @@ def build_sandbox(
     client = TikTokClient(
         client_key=SANDBOX_CLIENT_KEY,
         client_secret=secret,
-        redirect_uri=settings.redirect_uri,
+        redirect_uri=settings.tiktok.callback_url(settings.server.public_base_url),
         scopes=scopes,
-        auth_url=f"{settings.public_base_url}{SANDBOX_MOUNT}/v2/auth/authorize/",
+        auth_url=f"{settings.server.public_base_url}{SANDBOX_MOUNT}/v2/auth/authorize/",
         api_base=IN_PROCESS_BASE,
         transport=httpx.ASGITransport(app=app),
     )

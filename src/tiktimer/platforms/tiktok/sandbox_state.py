@@ -15,16 +15,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tiktimer.db.dialect import Writes, companion_url, insert_for, row_lock
 from tiktimer.db.engine import create_engine
 from tiktimer.kit.time import utc_now
 from tiktimer.models.sandbox import SANDBOX_STATE_ROW, SandboxState
@@ -40,26 +38,15 @@ EMPTY_VERSION = 0
 
 def sandbox_database_url(database_url: str) -> str | None:
     """Where the sandbox state of a service on `database_url` lives (None: memory only)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        return database_url
-    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-        return None
-    path = Path(url.database)
-    return url.set(
-        database=str(path.with_name(f"{path.stem}-sandbox{path.suffix}"))
-    ).render_as_string(hide_password=False)
+    return companion_url(database_url, "sandbox")
 
 
 class _Locked:
     """The row, locked for one operation."""
 
-    def __init__(
-        self, connection: AsyncConnection, row: int, version: int, *, sqlite: bool
-    ) -> None:
+    def __init__(self, connection: AsyncConnection, row: int, version: int) -> None:
         self._connection = connection
         self._row = row
-        self._sqlite = sqlite
         self.version: int | None = None if version == EMPTY_VERSION else version
         self.done = False
 
@@ -68,6 +55,8 @@ class _Locked:
         return dict(state) if state else None
 
     async def commit(self, snapshot: dict[str, Any] | None) -> int | None:
+        """Write `snapshot` (None: nothing changed); it commits when the operation ends,
+        even if the operation then raises."""
         version = self.version
         if snapshot is not None:
             version = secrets.randbits(62) + 1  # any change moves it: others reload
@@ -76,7 +65,6 @@ class _Locked:
                 .where(_c.id == self._row)
                 .values(version=version, state=snapshot, updated_at=utc_now())
             )
-        await _finish(self._connection, commit=True, sqlite=self._sqlite)
         self.done = True
         return version
 
@@ -88,77 +76,61 @@ class DatabaseStateStore:
         self.url = url
         self.row = row
         self._engine: AsyncEngine | None = None
-        self._sqlite = make_url(url).get_backend_name() == "sqlite"
+        self._writes: Writes | None = None
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[_Locked]:
+        committed_then_raised: BaseException | None = None
         try:
-            engine = await self._ready()
-            async with engine.connect() as connection:
-                await _begin(connection, sqlite=self._sqlite)
-                locked: _Locked | None = None
+            writes = await self._ready()
+            async with writes.transaction() as connection:
+                locked = _Locked(connection, self.row, await self._lock_row(connection))
                 try:
-                    version = await self._lock_row(connection)
-                    locked = _Locked(connection, self.row, version, sqlite=self._sqlite)
                     yield locked
-                finally:
-                    if locked is None or not locked.done:
-                        await _finish(connection, commit=False, sqlite=self._sqlite)
+                except BaseException as exc:
+                    if not locked.done:
+                        raise  # rolled back
+                    committed_then_raised = exc  # the transaction still commits
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StateUnavailable(
                 f"sandbox state at {self.describe()} unreachable: {type(exc).__name__}"
             ) from exc
+        if committed_then_raised is not None:
+            raise committed_then_raised
 
     async def aclose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
-            self._engine = None
+            self._engine = self._writes = None
 
-    async def _ready(self) -> AsyncEngine:
-        if self._engine is None:
+    async def _ready(self) -> Writes:
+        if self._writes is None:
             engine = create_engine(
                 self.url, pool_size=POOL_SIZE, application_name="tiktimer-sandbox"
             )
-            if self._sqlite:
-                # Driver-level autocommit: this module owns BEGIN IMMEDIATE / COMMIT.
-                engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-                async with engine.connect() as connection:
-                    await connection.run_sync(lambda sync: _table.create(sync, checkfirst=True))
-            self._engine = engine
-        return self._engine
+            writes = Writes(engine)
+            # A companion SQLite file is not migrated: the table is made on first use.
+            async with writes.transaction() as connection:
+                await connection.run_sync(lambda sync: _table.create(sync, checkfirst=True))
+            self._engine, self._writes = engine, writes
+        return self._writes
 
     async def _lock_row(self, connection: AsyncConnection) -> int:
-        """The row's version under its lock, creating the (empty) row the first time."""
-        query = select(_c.version).where(_c.id == self.row)
-        if not self._sqlite:
-            query = query.with_for_update()
+        """The row's version under its lock, creating the (empty) row the first time.
+
+        `FOR UPDATE` on PostgreSQL; SQLite renders none, its `BEGIN IMMEDIATE` holds the file.
+        """
+        query = row_lock(select(_c.version).where(_c.id == self.row))
         version = await connection.scalar(query)
         if version is not None:
             return int(version)
-        insert = sqlite_insert if self._sqlite else pg_insert
         await connection.execute(
-            insert(_table)
+            insert_for(connection, _table)
             .values(id=self.row, version=EMPTY_VERSION, state={}, updated_at=utc_now())
             .on_conflict_do_nothing(index_elements=[_c.id])
         )
         version = await connection.scalar(query)
         return int(version) if version is not None else EMPTY_VERSION
-
-
-async def _begin(connection: AsyncConnection, *, sqlite: bool) -> None:
-    if sqlite:
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        await connection.begin()
-
-
-async def _finish(connection: AsyncConnection, *, commit: bool, sqlite: bool) -> None:
-    if sqlite:
-        await connection.exec_driver_sql("COMMIT" if commit else "ROLLBACK")
-    elif commit:
-        await connection.commit()
-    else:
-        await connection.rollback()

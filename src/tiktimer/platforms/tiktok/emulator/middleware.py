@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tiktimer.kit.asgi import HttpMiddleware
+
 from . import ids
 from .endpoints import ADMIN_PREFIX, Family, endpoint_for, family_of
 from .errors import API_ERROR_STATUS
@@ -29,15 +31,12 @@ class ConnectionDropped(httpx.RemoteProtocolError):
     """Raised by the app to cut the connection, as a real server crash would."""
 
 
-class EmulatorMiddleware:
+class EmulatorMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
-        self.app = app
+        super().__init__(app)
         self.emulator = emulator
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.emulator.ensure_background()
         path = route_path(scope)
         if path.startswith(ADMIN_PREFIX + "/"):

@@ -200,8 +200,10 @@ class WebhookSender:
             (delivery, await self._post(client, delivery.event, secret))
             for delivery, secret in batch
         ]
-        await self._settle(outcomes)
+        # The receiver has these whether or not the outcome can be stored now (a failed
+        # settle only means they are sent again once their claim runs out).
         self.delivered.extend(d.event for d, ok in outcomes if ok)
+        await self._settle(outcomes)
 
     async def _post(self, client: httpx.AsyncClient, event: WebhookEvent, secret: str) -> bool:
         body = event.body()

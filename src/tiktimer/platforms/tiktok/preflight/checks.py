@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from tiktimer.accounts.service import DIRECT_POST_SCOPE, UPLOAD_SCOPE
 from tiktimer.media.verdict import MAX_PHOTOS_PER_POST, PHOTO_FORMATS
 from tiktimer.platforms.preflight_report import (
     ACCOUNT_REQUIRED,
@@ -17,6 +16,7 @@ from tiktimer.platforms.preflight_report import (
 )
 from tiktimer.platforms.tiktok.preflight.inputs import CreatorLookup, Facts, MediaFacts, PostLike
 from tiktimer.platforms.tiktok.schemas import CreatorInfo, utf16_length
+from tiktimer.platforms.tiktok.scopes import DIRECT_POST_SCOPE, UPLOAD_SCOPE
 
 
 def evaluate(post: PostLike, facts: Facts) -> PreflightReport:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tiktimer.platforms.tiktok.budget import Budget
 from tiktimer.platforms.tiktok.schemas import CreatorInfo
-from tiktimer.publishing.budget import Budget
 
 _PHOTO_CONTENT_TYPES = {"image/jpeg": "jpeg", "image/webp": "webp"}
 
