@@ -60,6 +60,8 @@ VARIABLES = frozenset(
         "TIKTIMER_LATE_PUBLISH_MINUTES", "TIKTIMER_DUPLICATE_WINDOW_HOURS",
         "TIKTIMER_SERIES_HORIZON_DAYS", "TIKTIMER_SERIES_INTERVAL_MINUTES",
         "TIKTIMER_FEED_PAST_DAYS", "TIKTIMER_FEED_AHEAD_DAYS",
+        # issue 15: who reads /metrics, and the workers' metrics port
+        "TIKTIMER_METRICS_TOKEN", "TIKTIMER_METRICS_WORKER_PORT", "TIKTIMER_METRICS_WORKER_HOST",
     }
 )  # fmt: skip
 SECOND_NAMES = frozenset({"AWS_REGION"})  # read too, documented beside the first name

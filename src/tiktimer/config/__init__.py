@@ -4,8 +4,9 @@
 `server` (listening, public URLs, CORS, logs, fetches), `database`, `auth` (JWT, tokens,
 passwords, login limits, token keys), `limits` (request bodies and headers), `storage`
 (data directory, local disk or S3, uploads in progress), `media` (upload size, verdict,
-retention), `tiktok` (credentials, sandbox, webhooks, caps, call budgets) and `scheduler`
-(dispatchers, leases, retries, polls, pacing, Redis). `load_settings` turns any invalid
+retention), `tiktok` (credentials, sandbox, webhooks, caps, call budgets), `scheduler`
+(dispatchers, leases, retries, polls, pacing, Redis), `planning` and `metrics` (who reads
+`/metrics`, the workers' metrics port). `load_settings` turns any invalid
 value into a `SettingsError` of one line naming the variable.
 """
 
@@ -13,6 +14,7 @@ from tiktimer.config.auth import AuthSettings
 from tiktimer.config.database import DatabaseSettings
 from tiktimer.config.limits import LimitSettings
 from tiktimer.config.media import MediaSettings
+from tiktimer.config.metrics import MetricsSettings
 from tiktimer.config.scheduler import SchedulerSettings
 from tiktimer.config.server import ServerSettings
 from tiktimer.config.settings import (
@@ -30,6 +32,7 @@ __all__ = [
     "DatabaseSettings",
     "LimitSettings",
     "MediaSettings",
+    "MetricsSettings",
     "SchedulerSettings",
     "ServerSettings",
     "Settings",

@@ -93,4 +93,8 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "series_interval_minutes": ("planning", "series_interval_minutes"),
     "feed_past_days": ("planning", "feed_past_days"),
     "feed_ahead_days": ("planning", "feed_ahead_days"),
+    # metrics
+    "metrics_token": ("metrics", "token"),
+    "metrics_worker_port": ("metrics", "worker_port"),
+    "metrics_worker_host": ("metrics", "worker_host"),
 }

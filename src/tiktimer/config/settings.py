@@ -22,6 +22,7 @@ from tiktimer.config.database import DatabaseSettings
 from tiktimer.config.flat import FLAT_NAMES
 from tiktimer.config.limits import LimitSettings
 from tiktimer.config.media import MediaSettings
+from tiktimer.config.metrics import MetricsSettings
 from tiktimer.config.planning import PlanningSettings
 from tiktimer.config.scheduler import SchedulerSettings
 from tiktimer.config.server import ServerSettings
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     tiktok: TikTokSettings = Field(default_factory=TikTokSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @model_validator(mode="before")
     @classmethod
