@@ -46,6 +46,7 @@ from tiktimer.db.dialect import (
     naive_utc_storage,
     notify,
     ordered_json_agg,
+    seconds_between,
 )
 from tiktimer.db.engine import create_engine
 from tiktimer.kit.time import utc_now
@@ -98,6 +99,32 @@ async def test_json_append_adds_one_element_in_sql(engine: AsyncEngine) -> None:
             statement = select(json_append(document, literal("b")))
             appended = (await connection.execute(statement, {"doc": start})).scalar_one()
             assert appended == [*start, "b"]
+
+
+async def test_seconds_between_two_stored_timestamps(engine: AsyncEngine) -> None:
+    """EXTRACT(EPOCH …) on PostgreSQL, julianday arithmetic on SQLite's naive UTC text."""
+    worker = f"dialect-{secrets.token_hex(4)}"
+    started = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    seen = started + timedelta(hours=2, seconds=1.5)
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(heartbeats).values(
+                worker_id=worker, hostname="h", pid=1, concurrency=1,
+                started_at=started, last_seen_at=seen,
+            )
+        )  # fmt: skip
+    try:
+        async with engine.connect() as connection:
+            statement = select(
+                seconds_between(heartbeats.c.last_seen_at, heartbeats.c.started_at),
+                seconds_between(heartbeats.c.started_at, heartbeats.c.last_seen_at),
+            ).where(heartbeats.c.worker_id == worker)
+            forward, backward = (await connection.execute(statement)).one()
+        assert forward == pytest.approx(7201.5, abs=0.01)
+        assert backward == pytest.approx(-7201.5, abs=0.01)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(heartbeats).where(heartbeats.c.worker_id == worker))
 
 
 async def test_combines_writes_only_where_data_modifying_ctes_run(engine: AsyncEngine) -> None:

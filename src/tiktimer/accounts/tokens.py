@@ -20,6 +20,7 @@ from tiktimer.audit.events import Event, Outcome
 from tiktimer.db.fastread import FastQuery
 from tiktimer.db.read import autocommit_engine
 from tiktimer.kit.crypto import TokenCipher
+from tiktimer.kit.instruments import TOKEN_REFRESHES
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount
 from tiktimer.notifications.events import record_account_event
@@ -132,9 +133,11 @@ class AccountTokens:
         try:
             tokens = await self.client.refresh_access_token(refresh_token)
         except TikTokReauthorizeRequired as exc:
+            TOKEN_REFRESHES.labels("tiktok", "reauthorize").inc()
             await self.mark_reauth_required(account_id, f"TikTok refused the refresh: {exc.code}")
             raise AccountUnusable(account_id, "TikTok access was revoked or expired") from exc
         except TikTokError as exc:
+            TOKEN_REFRESHES.labels("tiktok", "failed").inc()
             log.warning(
                 "accounts.refresh.failed account_id=%d code=%s retryable=%s log_id=%s",
                 account_id,
@@ -149,6 +152,7 @@ class AccountTokens:
             store_token_set(stored, tokens, self.cipher)
             stored.status = AccountStatus.active
             stored.status_reason = None
+        TOKEN_REFRESHES.labels("tiktok", "ok").inc()
         log.info("accounts.refresh.ok account_id=%d log_id=%s", account_id, tokens.log_id)
         return AccessToken(account_id, account.open_id, tokens.access_token.get_secret_value())
 

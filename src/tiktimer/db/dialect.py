@@ -43,7 +43,19 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ARRAY, Integer, Select, String, Table, bindparam, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    Float,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    extract,
+    func,
+    select,
+    text,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
@@ -153,6 +165,31 @@ def _json_append_postgresql(element: json_append, compiler: SQLCompiler, **kw: A
     return compiler.process(
         sql_cast(sql_cast(column, postgresql.JSONB).op("||")(added), JSON), **kw
     )
+
+
+class seconds_between(FunctionElement[Any]):
+    """`seconds_between(later, earlier)`: the seconds from one timestamp column to another
+    as a float, in SQL (for aggregates such as the publish-lag histogram of `/metrics`).
+
+    PostgreSQL: `EXTRACT(EPOCH FROM later - earlier)`; SQLite, which keeps naive UTC text:
+    `(julianday(later) - julianday(earlier)) * 86400.0`."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = element.clauses.clauses
+    days = func.julianday(later) - func.julianday(earlier)
+    return compiler.process(days * 86400.0, **kw)
+
+
+@compiles(seconds_between, POSTGRESQL)
+def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = element.clauses.clauses
+    return compiler.process(sql_cast(extract("epoch", later - earlier), Float), **kw)
 
 
 def combines_writes(bind: Bind) -> bool:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tiktimer.db.session import SessionDep
 from tiktimer.errors import BadRequest, Forbidden, PayloadTooLarge
+from tiktimer.kit.instruments import WEBHOOKS_RECEIVED
 from tiktimer.kit.openapi import errors
 from tiktimer.kit.state import provided
 from tiktimer.webhooks import service
@@ -65,16 +66,21 @@ async def tiktok_webhook(
         )
     except SignatureError as exc:
         log.warning("webhooks.rejected reason=%s", exc)
+        WEBHOOKS_RECEIVED.labels("tiktok", "rejected").inc()
         raise Forbidden(f"Webhook refused: {exc}") from None
     try:
         delivery = parse(body)
     except MalformedDelivery as exc:
+        WEBHOOKS_RECEIVED.labels("tiktok", "rejected").inc()
         raise BadRequest(f"Webhook refused: {exc}") from None
     if delivery.client_key is not None and delivery.client_key != hooks.client_key:
+        WEBHOOKS_RECEIVED.labels("tiktok", "other_client").inc()
         return {"status": "other_client"}
     if not await service.record(session, delivery):
+        WEBHOOKS_RECEIVED.labels("tiktok", "duplicate").inc()
         return {"status": "duplicate"}
     result = await service.apply(session, delivery)
+    WEBHOOKS_RECEIVED.labels("tiktok", "applied").inc()
     log.info("webhooks.applied event=%s result=%s", delivery.event, result)
     return {"status": result}
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tiktimer.db.dialect import combines_writes
+from tiktimer.kit.instruments import RATE_LIMIT_WAITS
 from tiktimer.models import PostStatus
 from tiktimer.notifications.events import EventType, record_post_event
 from tiktimer.platforms.contract import PublishOutcome
@@ -67,6 +68,8 @@ class PostSteps:
                 if slot_refs is None:
                     at = now + timedelta(seconds=wait)
                     deferred = await self._defer_in(connection, claim.post_id, worker_id, at, now)
+                    if deferred:
+                        RATE_LIMIT_WAITS.observe(wait)
                     return Paced(wait) if deferred else None
             held = {"post_id": claim.post_id, "worker_id": worker_id, "now": now}
             if claim.running_attempt_id is None and self.combined:

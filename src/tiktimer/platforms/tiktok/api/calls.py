@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from tiktimer.kit.instruments import platform_call
 from tiktimer.platforms.tiktok.api.redaction import (
     install_httpx_log_redaction,
     redact,
@@ -93,9 +95,11 @@ class TikTokApi:
         **kwargs: Any,
     ) -> tuple[httpx.Response, Any]:
         """Send, and raise the typed error for any failure; returns the parsed body."""
+        started = time.perf_counter()
         try:
             response = await self.send(method, url, lane=lane, **kwargs)
         except httpx.RequestError as exc:
+            platform_call("tiktok", endpoint, "network", time.perf_counter() - started)
             failure = network_error(exc, endpoint, idempotent=idempotent)
             logger.warning(
                 "tiktok.request.network_error endpoint=%s error=%s", endpoint, failure.code
@@ -104,6 +108,7 @@ class TikTokApi:
         body = json_body(response)
         found = find_error(body)
         if found is None and response.is_success:
+            platform_call("tiktok", endpoint, "ok", time.perf_counter() - started)
             return response, body
         code, message = found if found else (None, None)
         error = error_for_code(
@@ -114,6 +119,7 @@ class TikTokApi:
             retry_after=retry_after(response),
             maybe_applied=not idempotent,
         )
+        platform_call("tiktok", endpoint, str(error.action), time.perf_counter() - started)
         logger.warning(
             "tiktok.request.failed endpoint=%s status=%d code=%s action=%s log_id=%s",
             endpoint,

@@ -7,12 +7,14 @@ sent again, and a 416 tells where the host's copy stands, so the upload resumes 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
 from tiktimer.kit.backoff import Backoff
+from tiktimer.kit.instruments import platform_call
 from tiktimer.platforms.tiktok.api.calls import TikTokApi
 from tiktimer.platforms.tiktok.api.chunk_responses import (
     ReadRange,
@@ -195,8 +197,9 @@ class ChunkUploader:
         self, upload_url: str, chunk: Chunk, read_range: ReadRange, content_type: str
     ) -> httpx.Response:
         body = chunk_stream(read_range, chunk)
+        started, result = time.perf_counter(), "network"
         try:
-            return await self._api.send(
+            response = await self._api.send(
                 "PUT",
                 upload_url,
                 lane="upload",
@@ -208,5 +211,8 @@ class ChunkUploader:
                     "Content-Range": chunk.content_range,
                 },
             )
+            result = "ok" if response.is_success else "failed"
+            return response
         finally:
+            platform_call("tiktok", "upload.chunk", result, time.perf_counter() - started)
             await body.aclose()
