@@ -25,6 +25,8 @@ from tiktimer.kit.redact import install_log_redaction
 from tiktimer.logging import configure_logging, install_request_id_filter
 from tiktimer.media.endpoints import router as media_router
 from tiktimer.media.public_urls import router as public_media_router
+from tiktimer.metrics.endpoint import router as metrics_router
+from tiktimer.metrics.http import HttpMetricsMiddleware
 from tiktimer.middleware import RequestIdMiddleware
 from tiktimer.notifications.endpoints import router as notifications_router
 from tiktimer.planning.routes import ROUTERS as PLANNING_ROUTERS
@@ -59,6 +61,7 @@ ROUTERS = (
     pause_router,
     *PLANNING_ROUTERS,
     notifications_router,
+    metrics_router,
 )
 
 
@@ -145,6 +148,8 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         stall_seconds=settings.limits.body_timeout_seconds,
     )
     document_on_bodies(app, 408)  # RequestBodyGuard's answer to a stalled body
+    # Outermost of ours, so a request's latency includes every other middleware.
+    app.add_middleware(HttpMetricsMiddleware)
 
 
 def _mount_sandbox(app: FastAPI, tiktok: TikTokConnection) -> None:

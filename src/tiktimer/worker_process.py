@@ -10,6 +10,7 @@ import asyncio
 import signal
 
 from tiktimer.config import Settings
+from tiktimer.metrics.worker_port import serving_worker_metrics
 from tiktimer.services import build_services
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -30,7 +31,8 @@ async def run_worker(settings: Settings, concurrency: int | None = None) -> None
 
 async def _work(settings: Settings, concurrency: int | None, stop_requested: asyncio.Event) -> None:
     """Run the services' dispatcher until a signal asks to stop or the dispatcher ends."""
-    async with build_services(settings, "worker", concurrency=concurrency) as services:
-        dispatcher = services.scheduler.in_process
-        assert dispatcher is not None  # a worker's scheduler always runs in the process
-        await dispatcher.wait(stop_requested)
+    with serving_worker_metrics(settings.metrics):
+        async with build_services(settings, "worker", concurrency=concurrency) as services:
+            dispatcher = services.scheduler.in_process
+            assert dispatcher is not None  # a worker's scheduler always runs in the process
+            await dispatcher.wait(stop_requested)

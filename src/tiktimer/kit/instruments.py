@@ -54,8 +54,7 @@ TOKEN_REFRESHES = Counter(
 )
 WEBHOOKS_RECEIVED = Counter(
     "tiktimer_webhooks_received",
-    "Platform webhook deliveries this process received, by result (applied, duplicate, "
-    "rejected).",
+    "Platform webhook deliveries this process received, by result (applied, duplicate, rejected).",
     ("platform", "result"),
 )
 

@@ -1,0 +1,171 @@
+"""The cluster's figures, read from the database at scrape time: the same from any process.
+
+Several API processes and workers share nothing but the database, so what describes the
+whole installation (the queue, the workers, what publishing did) is read from it when
+Prometheus scrapes, in four statements on one connection plus the queue's own summary
+(`posts.queue.stats`, three more):
+
+- counts by label, one `UNION ALL` of `GROUP BY`s: posts by platform and status, accounts
+  by platform and status, TikTok webhook events applied by event, notification deliveries
+  by status;
+- the publish-lag histogram: each post's first attempt (`post_attempts.number = 1`, not a
+  `missed` one) started minus the post's scheduled time, bucketed in SQL (`GROUP BY` a
+  `CASE`), so no row leaves the database;
+- publish outcomes: attempts that ended, by platform, outcome and error code.
+
+The histogram and outcome counts grow as attempts are recorded; deleting posts (and their
+attempts, by cascade) makes them shrink, which Prometheus reads as a counter reset.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, literal, literal_column, null, select, union_all
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tiktimer.db.dialect import seconds_between
+from tiktimer.models import NotificationDelivery, WebhookEvent
+from tiktimer.posts.queue.records import AttemptOutcome
+from tiktimer.posts.queue.stats import QueueStats, queue_stats
+from tiktimer.posts.queue.tables import accounts, attempts, posts
+
+# Seconds; the last bucket (+Inf) is implicit.
+LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+webhook_events = WebhookEvent.__table__
+deliveries = NotificationDelivery.__table__
+
+Counts = dict[tuple[str, ...], int]
+
+
+@dataclass(frozen=True, slots=True)
+class LagHistogram:
+    """Cumulative bucket counts per `LAG_BUCKETS` bound (and +Inf last), count and sum."""
+
+    buckets: list[int]
+    count: int
+    sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSnapshot:
+    now: datetime
+    queue: QueueStats
+    posts: Counts = field(default_factory=dict)  # (platform, status)
+    accounts: Counts = field(default_factory=dict)  # (platform, status)
+    webhook_events: Counts = field(default_factory=dict)  # (event,)
+    deliveries: Counts = field(default_factory=dict)  # (status,)
+    lag: dict[str, LagHistogram] = field(default_factory=dict)  # by platform
+    outcomes: Counts = field(default_factory=dict)  # (platform, outcome, error_class)
+
+
+async def read_cluster(engine: AsyncEngine, now: datetime) -> ClusterSnapshot:
+    """Every cluster-wide figure `/metrics` exports, as of `now`."""
+    queue = await queue_stats(engine, now)
+    async with engine.connect() as connection:
+        counted = (await connection.execute(_COUNTS)).all()
+        lag_rows = (await connection.execute(_LAG)).all()
+        outcome_rows = (await connection.execute(_OUTCOMES)).all()
+    grouped: dict[str, Counts] = defaultdict(dict)
+    for family, first, second, count in counted:
+        key = (str(first), str(second)) if second is not None else (str(first),)
+        grouped[str(family)][key] = int(count)
+    return ClusterSnapshot(
+        now=now,
+        queue=queue,
+        posts=grouped["posts"],
+        accounts=grouped["accounts"],
+        webhook_events=grouped["webhook_events"],
+        deliveries=grouped["deliveries"],
+        lag=_histograms(lag_rows),
+        outcomes={
+            (str(platform), str(outcome), error_class(code)): int(count)
+            for platform, outcome, code, count in outcome_rows
+        },
+    )
+
+
+def error_class(code: Any) -> str:
+    """An attempt's error code as a label: the platform's documented codes and ours
+    (`missed`, `not_confirmed`, ...) are a bounded vocabulary; anything odd is `other`."""
+    if code is None or code == "":
+        return "none"
+    text = str(code)
+    if len(text) > 64 or not all(c.isalnum() or c in "._-" for c in text):
+        return "other"
+    return text
+
+
+def _histograms(rows: Sequence[Any]) -> dict[str, LagHistogram]:
+    per_bucket: dict[str, list[int]] = defaultdict(lambda: [0] * (len(LAG_BUCKETS) + 1))
+    sums: dict[str, float] = defaultdict(float)
+    for platform, index, count, total in rows:
+        per_bucket[str(platform)][int(index)] += int(count)
+        sums[str(platform)] += float(total or 0.0)
+    result = {}
+    for platform, counts in per_bucket.items():
+        cumulative, running = [], 0
+        for count in counts:
+            running += count
+            cumulative.append(running)
+        result[platform] = LagHistogram(cumulative, running, sums[platform])
+    return result
+
+
+def _counts_statement() -> Any:
+    none = null()
+    parts = [
+        select(literal("posts"), posts.c.platform, posts.c.status, func.count()).group_by(
+            posts.c.platform, posts.c.status
+        ),
+        select(literal("accounts"), accounts.c.platform, accounts.c.status, func.count()).group_by(
+            accounts.c.platform, accounts.c.status
+        ),
+        select(literal("webhook_events"), webhook_events.c.event, none, func.count()).group_by(
+            webhook_events.c.event
+        ),
+        select(literal("deliveries"), deliveries.c.status, none, func.count()).group_by(
+            deliveries.c.status
+        ),
+    ]
+    return union_all(*parts)
+
+
+def _lag_statement() -> Any:
+    lag = seconds_between(attempts.c.started_at, posts.c.scheduled_time)
+    # Numbers inline, not bound: PostgreSQL matches the GROUP BY to the selected CASE only
+    # when both are the same text, and each bound parameter would be a new one.
+    bucket = case(
+        *(
+            (lag <= literal_column(repr(bound)), literal_column(str(index)))
+            for index, bound in enumerate(LAG_BUCKETS)
+        ),
+        else_=literal_column(str(len(LAG_BUCKETS))),
+    )
+    # A post rescheduled after its first try would count negative.
+    clamped = case((lag < literal_column("0"), literal_column("0.0")), else_=lag)
+    return (
+        select(posts.c.platform, bucket, func.count(), func.sum(clamped))
+        .select_from(attempts.join(posts, posts.c.id == attempts.c.post_id))
+        .where(attempts.c.number == 1, attempts.c.outcome != AttemptOutcome.missed)
+        .group_by(posts.c.platform, bucket)
+    )
+
+
+def _outcomes_statement() -> Any:
+    return (
+        select(posts.c.platform, attempts.c.outcome, attempts.c.error_code, func.count())
+        .select_from(attempts.join(posts, posts.c.id == attempts.c.post_id))
+        .where(attempts.c.outcome != AttemptOutcome.running)
+        .group_by(posts.c.platform, attempts.c.outcome, attempts.c.error_code)
+    )
+
+
+_COUNTS = _counts_statement()
+_LAG = _lag_statement()
+_OUTCOMES = _outcomes_statement()

@@ -1,0 +1,57 @@
+"""HTTP requests by route template and status, with latency: a pure ASGI middleware.
+
+The route template comes from the route Starlette matched (`scope["route"]`, set on the
+request's own scope while routing), so `/posts/17` is counted as `/posts/{post_id}`; a
+mount (the sandbox, static files) counts as its prefix plus `/{path}`, and a request no
+route matched as `unmatched`: raw paths never become labels. Per request this costs two
+clock reads, one counter and one histogram observation.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.routing import Mount
+from starlette.types import Message, Receive, Scope, Send
+
+from tiktimer.kit.asgi import HttpMiddleware
+from tiktimer.kit.instruments import HTTP_LATENCY, HTTP_REQUESTS
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+
+
+class HttpMetricsMiddleware(HttpMiddleware):
+    """Counts each HTTP request once, when its response has started (or the app failed)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        root_path = scope.get("root_path", "")
+        status = 500  # the app raised before answering
+
+        async def send_and_see(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            route = route_template(scope, root_path)
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope, root_path: str = "") -> str:
+    """The template of the route that answered, with any mount's prefix."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED
+    prefix = scope.get("root_path", "")[len(root_path) :]
+    if isinstance(route, Mount):
+        # Nothing inside it matched a route: its own prefix is already in root_path.
+        return f"{prefix.removesuffix(path)}{path}/{{path}}"
+    return f"{prefix}{path}"
