@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from tiktimer.db.availability import database_unavailable
+from tiktimer.kit.instruments import RATE_LIMIT_WAITS
 from tiktimer.kit.time import utc_now
 from tiktimer.platforms.contract import ErrorKind, OutcomeState, PublishError, PublishOutcome
 from tiktimer.platforms.registry import UnknownPlatform
@@ -265,6 +266,7 @@ class PostRun(RunSteps):
                 return True
             if wait > self.context.max_pacing_wait:
                 break
+            RATE_LIMIT_WAITS.observe(wait)
             await asyncio.sleep(wait)
         now = utc_now()
         if await self.context.queue.steps.defer(

@@ -68,8 +68,6 @@ class PostSteps:
                 if slot_refs is None:
                     at = now + timedelta(seconds=wait)
                     deferred = await self._defer_in(connection, claim.post_id, worker_id, at, now)
-                    if deferred:
-                        RATE_LIMIT_WAITS.observe(wait)
                     return Paced(wait) if deferred else None
             held = {"post_id": claim.post_id, "worker_id": worker_id, "now": now}
             if claim.running_attempt_id is None and self.combined:
@@ -195,6 +193,8 @@ class PostSteps:
                 .returning(posts.c.id)
             )
         ).first()
+        if row is not None:  # every deferral is pacing's: the account's slots are taken
+            RATE_LIMIT_WAITS.observe(max(0.0, (at - now).total_seconds()))
         return row is not None
 
     async def fail(
