@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram, disable_created_metrics
 
 # No `*_created` series beside every counter and histogram: they double the output and
 # nothing we chart or alert on reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 WAIT_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
