@@ -1,7 +1,7 @@
-"""Acceptance (issue 15): a publish run by two `tiktimer worker` processes on PostgreSQL,
-then `/metrics` scraped from `tiktimer serve` (which runs no dispatcher): the lag histogram
-and the outcome counters count every post, those of both workers, and each worker's own
-port counts the platform calls it made.
+"""Acceptance (issue 15): a publish run by two `tiktimer worker` processes (on PostgreSQL,
+and on one SQLite file every process shares), then `/metrics` scraped from `tiktimer serve`
+(which runs no dispatcher): the lag histogram and the outcome counters count every post,
+those of both workers, and each worker's own port counts the platform calls it made.
 
 Real processes throughout: the TikTok emulator as its own process, two workers, the API;
 posts and accounts seeded straight into the database (`tests/scheduler/stage.py`).
@@ -21,7 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import distinct, func, select
 
-from tests.fixtures.databases import create_pg_database, drop_pg_database
+from tests.fixtures.databases import create_pg_database, drop_pg_database, sqlite_url
 from tests.fixtures.server import free_port, running_server
 from tests.metrics.scrape import Samples, parse, total, value
 from tests.scheduler.stage import WorkerPool, emulator_process, seed, worker_env
@@ -46,9 +46,13 @@ class Run:
     seeded_ids: list[int]
 
 
-@pytest.fixture
-def run(tmp_path: Path) -> Iterator[Run]:
-    url = create_pg_database("tiktimer_metrics")
+@pytest.fixture(params=["postgresql", "sqlite"])
+def run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
+    if request.param == "sqlite":  # one file, its single writer shared by every process
+        (tmp_path / "db").mkdir()
+        url = sqlite_url(tmp_path / "db")
+    else:
+        url = create_pg_database("tiktimer_metrics")
     try:
         migrate.upgrade(url)
         keys = Fernet.generate_key().decode()
@@ -94,7 +98,8 @@ def run(tmp_path: Path) -> Iterator[Run]:
                 for pool in pools:
                     pool.stop_all()
     finally:
-        drop_pg_database(url)
+        if request.param == "postgresql":
+            drop_pg_database(url)
 
 
 def wait_for_heartbeats(url: str, workers: int, seconds: float = 60) -> None:
