@@ -10,46 +10,34 @@ Prometheus scrapes, in four statements on one connection plus the queue's own su
   by status;
 - the publish-lag histogram: each post's first attempt (`post_attempts.number = 1`, not a
   `missed` one) started minus the post's scheduled time, bucketed in SQL (`GROUP BY` a
-  `CASE`), so no row leaves the database;
+  `CASE`), so no row leaves the database, and only the attempts recorded since the
+  process last folded them (`metrics.lag`);
 - publish outcomes: attempts that ended, by platform, outcome and error code.
 
-The histogram and outcome counts grow as attempts are recorded; deleting posts (and their
-attempts, by cascade) makes them shrink, which Prometheus reads as a counter reset.
+The outcome counts grow as attempts are recorded; deleting posts (and their attempts, by
+cascade) makes them shrink, which Prometheus reads as a counter reset.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, literal_column, null, select, union_all
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tiktimer.db.dialect import seconds_between
+from tiktimer.metrics.lag import LagHistogram, LagTally
 from tiktimer.models import NotificationDelivery, WebhookEvent
 from tiktimer.posts.queue.records import AttemptOutcome
 from tiktimer.posts.queue.stats import QueueStats, queue_stats
 from tiktimer.posts.queue.tables import accounts, attempts, posts
 
-# Seconds; the last bucket (+Inf) is implicit.
-LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-
 webhook_events = WebhookEvent.__table__
 deliveries = NotificationDelivery.__table__
 
 Counts = dict[tuple[str, ...], int]
-
-
-@dataclass(frozen=True, slots=True)
-class LagHistogram:
-    """Cumulative bucket counts per `LAG_BUCKETS` bound (and +Inf last), count and sum."""
-
-    buckets: list[int]
-    count: int
-    sum: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +52,12 @@ class ClusterSnapshot:
     outcomes: Counts = field(default_factory=dict)  # (platform, outcome, error_class)
 
 
-async def read_cluster(engine: AsyncEngine, now: datetime) -> ClusterSnapshot:
+async def read_cluster(engine: AsyncEngine, now: datetime, lag: LagTally) -> ClusterSnapshot:
     """Every cluster-wide figure `/metrics` exports, as of `now`."""
     queue = await queue_stats(engine, now)
     async with engine.connect() as connection:
         counted = (await connection.execute(_COUNTS)).all()
-        lag_rows = (await connection.execute(_LAG)).all()
+        histograms = await lag.read(connection)
         outcome_rows = (await connection.execute(_OUTCOMES)).all()
     grouped: dict[str, Counts] = defaultdict(dict)
     for family, first, second, count in counted:
@@ -82,7 +70,7 @@ async def read_cluster(engine: AsyncEngine, now: datetime) -> ClusterSnapshot:
         accounts=grouped["accounts"],
         webhook_events=grouped["webhook_events"],
         deliveries=grouped["deliveries"],
-        lag=_histograms(lag_rows),
+        lag=histograms,
         outcomes={
             (str(platform), str(outcome), error_class(code)): int(count)
             for platform, outcome, code, count in outcome_rows
@@ -99,22 +87,6 @@ def error_class(code: Any) -> str:
     if len(text) > 64 or not all(c.isalnum() or c in "._-" for c in text):
         return "other"
     return text
-
-
-def _histograms(rows: Sequence[Any]) -> dict[str, LagHistogram]:
-    per_bucket: dict[str, list[int]] = defaultdict(lambda: [0] * (len(LAG_BUCKETS) + 1))
-    sums: dict[str, float] = defaultdict(float)
-    for platform, index, count, total in rows:
-        per_bucket[str(platform)][int(index)] += int(count)
-        sums[str(platform)] += float(total or 0.0)
-    result = {}
-    for platform, counts in per_bucket.items():
-        cumulative, running = [], 0
-        for count in counts:
-            running += count
-            cumulative.append(running)
-        result[platform] = LagHistogram(cumulative, running, sums[platform])
-    return result
 
 
 def _counts_statement() -> Any:
@@ -136,27 +108,6 @@ def _counts_statement() -> Any:
     return union_all(*parts)
 
 
-def _lag_statement() -> Any:
-    lag = seconds_between(attempts.c.started_at, posts.c.scheduled_time)
-    # Numbers inline, not bound: PostgreSQL matches the GROUP BY to the selected CASE only
-    # when both are the same text, and each bound parameter would be a new one.
-    bucket = case(
-        *(
-            (lag <= literal_column(repr(bound)), literal_column(str(index)))
-            for index, bound in enumerate(LAG_BUCKETS)
-        ),
-        else_=literal_column(str(len(LAG_BUCKETS))),
-    )
-    # A post rescheduled after its first try would count negative.
-    clamped = case((lag < literal_column("0"), literal_column("0.0")), else_=lag)
-    return (
-        select(posts.c.platform, bucket, func.count(), func.sum(clamped))
-        .select_from(attempts.join(posts, posts.c.id == attempts.c.post_id))
-        .where(attempts.c.number == 1, attempts.c.outcome != AttemptOutcome.missed)
-        .group_by(posts.c.platform, bucket)
-    )
-
-
 def _outcomes_statement() -> Any:
     return (
         select(posts.c.platform, attempts.c.outcome, attempts.c.error_code, func.count())
@@ -167,5 +118,4 @@ def _outcomes_statement() -> Any:
 
 
 _COUNTS = _counts_statement()
-_LAG = _lag_statement()
 _OUTCOMES = _outcomes_statement()

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Iterable
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tiktimer.errors import Forbidden
 from tiktimer.kit.time import utc_now
 from tiktimer.metrics.access import allowed
 from tiktimer.metrics.cluster import read_cluster
 from tiktimer.metrics.families import cluster_families
+from tiktimer.metrics.lag import LagTally
 from tiktimer.services import services_of
 
 log = logging.getLogger("tiktimer.metrics")
@@ -30,6 +33,16 @@ log = logging.getLogger("tiktimer.metrics")
 CLUSTER_TIMEOUT_SECONDS = 5.0
 
 router = APIRouter(tags=["metrics"])
+
+# Each process's folded lag counts, per database engine (an app, in tests several).
+_TALLIES: weakref.WeakKeyDictionary[AsyncEngine, LagTally] = weakref.WeakKeyDictionary()
+
+
+def _tally(engine: AsyncEngine) -> LagTally:
+    tally = _TALLIES.get(engine)
+    if tally is None:
+        tally = _TALLIES[engine] = LagTally()
+    return tally
 
 
 class _Families:
@@ -59,7 +72,8 @@ async def metrics(request: Request) -> Response:
     ok = 1
     try:
         async with asyncio.timeout(CLUSTER_TIMEOUT_SECONDS):
-            snapshot = await read_cluster(services.read_engine, utc_now())
+            engine = services.read_engine
+            snapshot = await read_cluster(engine, utc_now(), _tally(engine))
         families.extend(cluster_families(snapshot, settings.scheduler.heartbeat_seconds))
     except Exception as exc:  # the process's own figures are still worth sending
         log.warning("metrics.cluster.unavailable error=%s", type(exc).__name__)

@@ -12,7 +12,8 @@ from prometheus_client.core import (
 )
 
 from tiktimer.kit.time import ensure_utc
-from tiktimer.metrics.cluster import LAG_BUCKETS, ClusterSnapshot, Counts
+from tiktimer.metrics.cluster import ClusterSnapshot, Counts
+from tiktimer.metrics.lag import LAG_BUCKETS
 
 # A worker that missed this many heartbeats counts as stale (as /health says).
 MISSED_BEATS = 3
