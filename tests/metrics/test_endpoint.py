@@ -105,6 +105,30 @@ async def test_http_requests_are_counted_by_route_template(served: FastAPI) -> N
                  status="200") >= 1  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("path", "status", "route"),
+    [
+        ("/app/static/app.css", 200, "/app/static/{path}"),
+        ("/app/static/none-such-4242.js", 404, "/app/static/{path}"),
+        ("/sandbox/tiktok/v2/user/info/", 401, "/sandbox/tiktok/v2/user/info/"),
+        ("/sandbox/tiktok/none-such-4242", 404, "/sandbox/tiktok/{path}"),
+    ],
+)
+async def test_mounts_count_as_their_prefix_or_their_inner_route(
+    served: FastAPI, path: str, status: int, route: str
+) -> None:
+    labels = {"method": "GET", "route": route, "status": str(status)}
+    async with client_of(served) as client:
+        before = parse((await client.get("/metrics")).text)  # the process's counters
+        assert (await client.get(path)).status_code == status
+        text = (await client.get("/metrics")).text
+    counted = value(parse(text), "tiktimer_http_requests_total", **labels) - value(
+        before, "tiktimer_http_requests_total", **labels
+    )
+    assert counted == 1
+    assert "4242" not in text
+
+
 async def test_cluster_figures_come_from_the_database(served: FastAPI) -> None:
     services = services_of(served)
     now = utc_now()

@@ -46,12 +46,14 @@ class HttpMetricsMiddleware(HttpMiddleware):
 
 def route_template(scope: Scope, root_path: str = "") -> str:
     """The template of the route that answered, with any mount's prefix."""
+    # A mount that matched moved its prefix into root_path (our mounts have no parameters).
+    prefix = scope.get("root_path", "")[len(root_path) :]
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return UNMATCHED
-    prefix = scope.get("root_path", "")[len(root_path) :]
-    if isinstance(route, Mount):
-        # Nothing inside it matched a route: its own prefix is already in root_path.
+    if isinstance(route, Mount) and isinstance(path, str):
+        # Starlette's router: the mount itself, with nothing inside it matched.
         return f"{prefix.removesuffix(path)}{path}/{{path}}"
-    return f"{prefix}{path}"
+    if isinstance(path, str):
+        return f"{prefix}{path}"
+    # FastAPI's router records no route for a mount (static files, a sub-app's 404).
+    return f"{prefix}/{{path}}" if prefix else UNMATCHED
