@@ -19,6 +19,6 @@ class MetricsSettings(GroupSettings):
 
     @property
     def token_value(self) -> str | None:
-        """The token, or None when unset or empty (an empty token never matches)."""
+        """The token, or None when unset or empty (then only loopback clients are answered)."""
         value = self.token.get_secret_value() if self.token is not None else ""
         return value or None
