@@ -1,10 +1,11 @@
 """HTTP requests by route template and status, with latency: a pure ASGI middleware.
 
 The route template comes from the route the router matched (`scope["route"]`, set on the
-request's own scope while routing, and the prefix a mount moved into `root_path`), so `/posts/17` is counted as `/posts/{post_id}`; a
-mount (the sandbox, static files) counts as its prefix plus `/{path}`, and a request no
-route matched as `unmatched`: raw paths never become labels. Per request this costs two
-clock reads, one counter increment and one histogram observation: about 4 µs.
+request's own scope while routing) and the prefix a mount moved into `root_path`, so
+`/posts/17` is counted as `/posts/{post_id}`; a mount with no route inside it (static
+files, the sandbox's 404s) counts as its prefix plus `/{path}`, and a request no route
+matched as `unmatched`: raw paths never become labels. Per request this costs two clock
+reads, one counter increment and one histogram observation: about 4 µs.
 """
 
 from __future__ import annotations
