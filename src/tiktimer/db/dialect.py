@@ -53,6 +53,7 @@ from sqlalchemy import (
     bindparam,
     extract,
     func,
+    literal_column,
     select,
     text,
 )
@@ -183,7 +184,8 @@ class seconds_between(FunctionElement[Any]):
 def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = element.clauses.clauses
     days = func.julianday(later) - func.julianday(earlier)
-    return compiler.process(days * 86400.0, **kw)
+    # Inline, not bound: a GROUP BY must repeat the selected expression word for word.
+    return compiler.process(days * literal_column("86400.0"), **kw)
 
 
 @compiles(seconds_between, POSTGRESQL)
