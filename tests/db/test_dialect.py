@@ -39,6 +39,7 @@ from tiktimer.db.dialect import (
     combines_writes,
     companion_url,
     driver_returns_aware_utc,
+    ids_only_grow,
     insert_for,
     json_append,
     listen_until_lost,
@@ -99,6 +100,24 @@ async def test_json_append_adds_one_element_in_sql(engine: AsyncEngine) -> None:
             statement = select(json_append(document, literal("b")))
             appended = (await connection.execute(statement, {"doc": start})).scalar_one()
             assert appended == [*start, "b"]
+
+
+async def test_ids_only_grow_where_a_deleted_newest_id_is_never_handed_out_again(
+    engine: AsyncEngine,
+) -> None:
+    """PostgreSQL's sequences never go back; SQLite's rowid is the largest present plus one."""
+    bucket = f"dialect-{secrets.token_hex(4)}"
+    add = insert(hits).values(bucket=bucket, at=utc_now()).returning(hits.c.id)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(hits))  # the deleted row is then the newest
+            newest = (await connection.execute(add)).scalar_one()
+            await connection.execute(delete(hits).where(hits.c.id == newest))
+            again = (await connection.execute(add)).scalar_one()
+        assert (again > newest) is ids_only_grow(engine)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(hits).where(hits.c.bucket == bucket))
 
 
 async def test_seconds_between_two_stored_timestamps(engine: AsyncEngine) -> None:

@@ -91,6 +91,14 @@ def is_postgresql(bind: Bind) -> bool:
     return dialect_of(bind).name == POSTGRESQL
 
 
+def ids_only_grow(bind: Bind) -> bool:
+    """Whether a new row's integer primary key is always larger than every id ever handed
+    out. PostgreSQL's sequences never go back; SQLite's rowid (our tables have no
+    AUTOINCREMENT) is the largest *present* id plus one, so deleting the newest row hands
+    its id out again. Counts folded "up to an id" (`metrics.lag`) rely on it."""
+    return is_postgresql(bind)
+
+
 def single_writer(bind: Bind) -> bool:
     """Whether the database lets one transaction write at a time (SQLite, per file): its
     writers then take `Writes.transaction`'s `BEGIN IMMEDIATE`, and sessions take turns in

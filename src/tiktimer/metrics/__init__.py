@@ -9,8 +9,9 @@ and workers, on one host or many, report correctly without sharing memory or fil
   outcomes (from `post_attempts`, which holds each attempt's start and end), TikTok
   webhook events applied, notification deliveries. Any API process answers the same for
   the whole cluster, however many workers there are and wherever they run; a few
-  `GROUP BY` statements per scrape. Only the lag histogram keeps something in memory: the
-  counts of settled first attempts, so a scrape reads only newer ones (`lag`).
+  `GROUP BY` statements per scrape. Only the lag histogram and the outcome counts keep
+  something in memory: the counts of settled attempts, so a scrape reads only newer ones
+  (`lag`, `outcomes`, `settling`).
 - **Per-process counters are the process's own** (`kit.instruments`): HTTP requests by
   route template and status with latency (`http`, a pure ASGI middleware), platform API
   calls by endpoint and result, pacing waits, token refreshes and webhooks received. The
@@ -24,5 +25,5 @@ scrape reaches one of the N processes, so per-process counters are a sample; run
 processes as separate targets (as `compose.yaml`'s `api` replicas are) to count them all.
 
 Access: `access` (a bearer token, or loopback only). Modules: `endpoint` (the route),
-`families` (the snapshot as metric families), `lag`, `worker_port`.
+`families` (the snapshot as metric families), `worker_port`.
 """

@@ -12,15 +12,18 @@ Prometheus scrapes, in four statements on one connection plus the queue's own su
   `missed` one) started minus the post's scheduled time, bucketed in SQL (`GROUP BY` a
   `CASE`), so no row leaves the database, and only the attempts recorded since the
   process last folded them (`metrics.lag`);
-- publish outcomes: attempts that ended, by platform, outcome and error code.
+- publish outcomes: attempts that ended, by platform, outcome and error code, also only
+  those recorded or finished since the process last folded them (`metrics.outcomes`).
 
-The outcome counts grow as attempts are recorded; deleting posts (and their attempts, by
-cascade) makes them shrink, which Prometheus reads as a counter reset.
+Both are counters that never go down in a process (see those modules).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,11 +31,13 @@ from typing import Any
 from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tiktimer.db.dialect import ids_only_grow
 from tiktimer.metrics.lag import LagHistogram, LagTally
+from tiktimer.metrics.outcomes import OutcomeKey, OutcomeTally
+from tiktimer.metrics.settling import SETTLE_SECONDS
 from tiktimer.models import NotificationDelivery, WebhookEvent
-from tiktimer.posts.queue.records import AttemptOutcome
 from tiktimer.posts.queue.stats import QueueStats, queue_stats
-from tiktimer.posts.queue.tables import accounts, attempts, posts
+from tiktimer.posts.queue.tables import accounts, posts
 
 webhook_events = WebhookEvent.__table__
 deliveries = NotificationDelivery.__table__
@@ -52,13 +57,30 @@ class ClusterSnapshot:
     outcomes: Counts = field(default_factory=dict)  # (platform, outcome, error_class)
 
 
-async def read_cluster(engine: AsyncEngine, now: datetime, lag: LagTally) -> ClusterSnapshot:
+@dataclass(slots=True)
+class Tallies:
+    """What a process keeps between scrapes of one database: its folded counts."""
+
+    lag: LagTally = field(default_factory=LagTally)
+    outcomes: OutcomeTally = field(default_factory=OutcomeTally)
+
+    @classmethod
+    def for_engine(
+        cls, engine: AsyncEngine, clock: Callable[[], float] = time.monotonic
+    ) -> Tallies:
+        """Folding where ids only grow (PostgreSQL); on SQLite, which can hand a deleted
+        row's id out again, every scrape counts every attempt (embedded: few rows)."""
+        settle = SETTLE_SECONDS if ids_only_grow(engine) else math.inf
+        return cls(LagTally(settle, clock), OutcomeTally(settle, clock))
+
+
+async def read_cluster(engine: AsyncEngine, now: datetime, tallies: Tallies) -> ClusterSnapshot:
     """Every cluster-wide figure `/metrics` exports, as of `now`."""
     queue = await queue_stats(engine, now)
     async with engine.connect() as connection:
         counted = (await connection.execute(_COUNTS)).all()
-        histograms = await lag.read(connection)
-        outcome_rows = (await connection.execute(_OUTCOMES)).all()
+        histograms = await tallies.lag.read(connection)
+        outcome_counts = await tallies.outcomes.read(connection)
     grouped: dict[str, Counts] = defaultdict(dict)
     for family, first, second, count in counted:
         key = (str(first), str(second)) if second is not None else (str(first),)
@@ -71,10 +93,7 @@ async def read_cluster(engine: AsyncEngine, now: datetime, lag: LagTally) -> Clu
         webhook_events=grouped["webhook_events"],
         deliveries=grouped["deliveries"],
         lag=histograms,
-        outcomes={
-            (str(platform), str(outcome), error_class(code)): int(count)
-            for platform, outcome, code, count in outcome_rows
-        },
+        outcomes=_classed(outcome_counts),
     )
 
 
@@ -87,6 +106,13 @@ def error_class(code: Any) -> str:
     if len(text) > 64 or not all(c.isalnum() or c in "._-" for c in text):
         return "other"
     return text
+
+
+def _classed(counts: Counter[OutcomeKey]) -> Counts:
+    classed: Counter[tuple[str, ...]] = Counter()
+    for (platform, outcome, code), count in counts.items():
+        classed[(platform, outcome, error_class(code))] += count
+    return dict(classed)
 
 
 def _counts_statement() -> Any:
@@ -108,14 +134,4 @@ def _counts_statement() -> Any:
     return union_all(*parts)
 
 
-def _outcomes_statement() -> Any:
-    return (
-        select(posts.c.platform, attempts.c.outcome, attempts.c.error_code, func.count())
-        .select_from(attempts.join(posts, posts.c.id == attempts.c.post_id))
-        .where(attempts.c.outcome != AttemptOutcome.running)
-        .group_by(posts.c.platform, attempts.c.outcome, attempts.c.error_code)
-    )
-
-
 _COUNTS = _counts_statement()
-_OUTCOMES = _outcomes_statement()

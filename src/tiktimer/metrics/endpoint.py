@@ -23,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tiktimer.errors import Forbidden
 from tiktimer.kit.time import utc_now
 from tiktimer.metrics.access import allowed
-from tiktimer.metrics.cluster import read_cluster
+from tiktimer.metrics.cluster import Tallies, read_cluster
 from tiktimer.metrics.families import cluster_families
-from tiktimer.metrics.lag import LagTally
 from tiktimer.services import services_of
 
 log = logging.getLogger("tiktimer.metrics")
@@ -34,15 +33,15 @@ CLUSTER_TIMEOUT_SECONDS = 5.0
 
 router = APIRouter(tags=["metrics"])
 
-# Each process's folded lag counts, per database engine (an app, in tests several).
-_TALLIES: weakref.WeakKeyDictionary[AsyncEngine, LagTally] = weakref.WeakKeyDictionary()
+# Each process's folded counts, per database engine (an app; in tests, several).
+_TALLIES: weakref.WeakKeyDictionary[AsyncEngine, Tallies] = weakref.WeakKeyDictionary()
 
 
-def _tally(engine: AsyncEngine) -> LagTally:
-    tally = _TALLIES.get(engine)
-    if tally is None:
-        tally = _TALLIES[engine] = LagTally()
-    return tally
+def _tallies(engine: AsyncEngine) -> Tallies:
+    tallies = _TALLIES.get(engine)
+    if tallies is None:
+        tallies = _TALLIES[engine] = Tallies.for_engine(engine)
+    return tallies
 
 
 class _Families:
@@ -73,7 +72,7 @@ async def metrics(request: Request) -> Response:
     try:
         async with asyncio.timeout(CLUSTER_TIMEOUT_SECONDS):
             engine = services.read_engine
-            snapshot = await read_cluster(engine, utc_now(), _tally(engine))
+            snapshot = await read_cluster(engine, utc_now(), _tallies(engine))
         families.extend(cluster_families(snapshot, settings.scheduler.heartbeat_seconds))
     except Exception as exc:  # the process's own figures are still worth sending
         log.warning("metrics.cluster.unavailable error=%s", type(exc).__name__)

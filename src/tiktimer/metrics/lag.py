@@ -7,10 +7,10 @@ is written with it, and `missed` rows are inserted as such), so each process kee
 counts of attempts up to an id (`upto`) and each scrape buckets only the rows after it,
 an index range on the primary key.
 
-Ids are handed out before commit, so a row with a smaller id may appear after a larger
-one. `upto` therefore only moves to the largest id a scrape saw at least `settle_seconds`
-ago: by then every transaction that had taken a smaller id has committed (attempts are
-written in short transactions). A process's first scrapes read the whole table once.
+`upto` only moves to an id that has settled (`metrics.settling`), so a row committed late
+under a smaller id is still read. A process's first scrapes read the whole table once.
+Only where ids only grow (PostgreSQL; `cluster.Tallies.for_engine`): SQLite hands a
+deleted newest row's id out again, so there every scrape reads every first attempt.
 
 Because the folded counts are the process's own, they never go down: a deleted post's
 first attempt stays counted by processes that folded it, while one started later does not
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,12 +29,12 @@ from sqlalchemy import bindparam, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tiktimer.db.dialect import seconds_between
+from tiktimer.metrics.settling import SETTLE_SECONDS, SettledIds
 from tiktimer.posts.queue.records import AttemptOutcome
 from tiktimer.posts.queue.tables import attempts, posts
 
 # Seconds; the last bucket (+Inf) is implicit.
 LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-SETTLE_SECONDS = 120.0
 NO_END = 2**31 - 1  # the id column is an INTEGER
 
 
@@ -66,22 +65,15 @@ class LagTally:
         settle_seconds: float = SETTLE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settle_seconds = settle_seconds
-        self.clock = clock
+        self.settled = SettledIds(settle_seconds, clock)
         self.upto = 0
         self.folded: dict[str, _Bins] = {}
-        self._seen: deque[tuple[float, int]] = deque()  # (when, largest id then)
         self._lock = asyncio.Lock()
 
     async def read(self, connection: AsyncConnection) -> dict[str, LagHistogram]:
         """The histogram of every first attempt, by platform, reading only new rows."""
         async with self._lock:
-            now = self.clock()
-            newest = (await connection.execute(_NEWEST)).scalar()
-            self._seen.append((now, int(newest or 0)))
-            settled = None
-            while self._seen and self._seen[0][0] <= now - self.settle_seconds:
-                settled = self._seen.popleft()[1]
+            settled = self.settled.advance((await connection.execute(NEWEST)).scalar())
             if settled is not None and settled > self.upto:
                 rows = await connection.execute(_RANGE, {"after": self.upto, "upto": settled})
                 _add(self.folded, rows.all())
@@ -135,5 +127,5 @@ def _range_statement() -> Any:
     )
 
 
-_NEWEST = select(func.max(attempts.c.id))
+NEWEST = select(func.max(attempts.c.id))
 _RANGE = _range_statement()
