@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,8 +26,8 @@ from tests.fixtures.databases import create_pg_database, drop_pg_database, sqlit
 from tests.fixtures.server import free_port, running_server
 from tests.metrics.scrape import Samples, parse, total, value
 from tests.scheduler.stage import WorkerPool, emulator_process, seed, worker_env
-from tests.scheduler.test_acceptance import query
 from tiktimer.db import migrate
+from tiktimer.db.engine import create_engine
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, PostAttempt, WorkerHeartbeat
 
@@ -100,6 +101,18 @@ def run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
     finally:
         if request.param == "postgresql":
             drop_pg_database(url)
+
+
+def query(url: str, statement: Any) -> list[tuple[Any, ...]]:
+    async def go() -> list[tuple[Any, ...]]:
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as connection:
+                return [tuple(row) for row in await connection.execute(statement)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def wait_for_heartbeats(url: str, workers: int, seconds: float = 60) -> None:
