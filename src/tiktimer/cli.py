@@ -133,6 +133,7 @@ def worker(
 ) -> None:
     """Run a dispatcher only: publish due posts until SIGTERM (then finish or hand back)."""
     from tiktimer.logging import configure_logging
+    from tiktimer.metrics.worker_port import MetricsPortUnavailable
     from tiktimer.platforms.tiktok.sandbox import SandboxUnreachable
     from tiktimer.worker_process import run_worker
 
@@ -141,7 +142,7 @@ def worker(
     prepare_database(settings, migrate=migrate)
     try:
         run_async(lambda: run_worker(settings, concurrency))
-    except SandboxUnreachable as exc:
+    except (SandboxUnreachable, MetricsPortUnavailable) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 

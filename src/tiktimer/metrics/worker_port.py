@@ -20,13 +20,23 @@ from tiktimer.config.metrics import MetricsSettings
 log = logging.getLogger("tiktimer.metrics")
 
 
+class MetricsPortUnavailable(Exception):
+    """The worker's metrics port cannot be opened (taken, or a bad address)."""
+
+
 @contextmanager
 def serving_worker_metrics(settings: MetricsSettings) -> Iterator[int | None]:
     """Serve the process's metrics while the block runs; yields the port (None: off)."""
     if not settings.worker_port:
         yield None
         return
-    server, thread = start_http_server(settings.worker_port, addr=settings.worker_host)
+    try:
+        server, thread = start_http_server(settings.worker_port, addr=settings.worker_host)
+    except OSError as exc:
+        raise MetricsPortUnavailable(
+            f"the metrics port {settings.worker_host}:{settings.worker_port} cannot be opened "
+            f"({exc.strerror or exc}); set TIKTIMER_METRICS_WORKER_PORT to a free port, or 0"
+        ) from None
     log.info(
         "metrics.worker_port serving http://%s:%d/metrics",
         settings.worker_host,
