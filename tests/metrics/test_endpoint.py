@@ -3,6 +3,7 @@ paths, and the cluster's figures computed in SQL from rows we wrote ourselves.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,12 +12,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from tests.fixtures.app import TEST_BASE_URL, make_settings, sandboxed_app, tables_in_delete_order
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.tcp_proxy import TcpProxy
 from tests.metrics.scrape import parse, total, value
 from tiktimer.kit.time import utc_now
 from tiktimer.metrics.cluster import error_class
+from tiktimer.metrics.endpoint import CLUSTER_TIMEOUT_SECONDS
 from tiktimer.models import Post, PostAttempt, SocialAccount, User
 from tiktimer.services import services_of
 
@@ -190,3 +194,33 @@ def test_error_classes_are_a_bounded_vocabulary() -> None:
     assert error_class("rate_limit_exceeded") == "rate_limit_exceeded"
     assert error_class("free text, with spaces") == "other"
     assert error_class("x" * 65) == "other"
+
+
+async def test_with_the_database_away_the_process_figures_still_go_out(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    if database.backend != "postgresql":
+        pytest.skip("the proxy cuts a PostgreSQL connection; SQLite has none")
+    url = make_url(database.url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        async with sandboxed_app(make_settings(proxied, tmp_path)) as app:
+            async with client_of(app) as client:
+                assert value(parse((await client.get("/metrics")).text),
+                             "tiktimer_cluster_scrape_ok") == 1  # fmt: skip
+                proxy.mode = "refuse"
+                proxy.drop_connections()
+                started = time.monotonic()
+                response = await client.get("/metrics")
+                elapsed = time.monotonic() - started
+    finally:
+        proxy.mode = "forward"
+        await proxy.stop()
+    assert response.status_code == 200
+    samples = parse(response.text)
+    assert value(samples, "tiktimer_cluster_scrape_ok") == 0
+    assert total(samples, "tiktimer_http_requests_total") >= 1
+    assert not any(name == "tiktimer_posts" for name, _ in samples)
+    assert elapsed < CLUSTER_TIMEOUT_SECONDS + 5
