@@ -180,3 +180,12 @@ def test_promtool_fires_the_alerts_on_their_series(tmp_path: Path) -> None:
         ["promtool", "test", "rules", str(tests)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_the_readme_lists_every_family_and_nothing_else(app: FastAPI) -> None:
+    samples, families = await exported(app)
+    section = (ROOT / "README.md").read_text().split("## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.strip().startswith("| `")]
+    listed = {name for row in rows for name in NAME.findall(row)}
+    assert listed - samples - families == set()  # a histogram is listed by its family name
+    assert families - {f for f in families if any(n.startswith(f) for n in listed)} == set()
