@@ -54,11 +54,8 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
     from tiktimer.db.engine import DatabaseUnavailable, create_engine, wait_for_database
 
     async def reachable() -> None:
-        engine = create_engine(settings.database.url)
-        try:
-            await wait_for_database(engine, retries=settings.database.connect_retries)
-        finally:
-            await engine.dispose()
+        engine = create_engine(settings.database.url, one_off=True)
+        await wait_for_database(engine, retries=settings.database.connect_retries)
 
     try:
         run_async(reachable)
@@ -103,7 +100,7 @@ def serve(
     if port is not None:
         os.environ["TIKTIMER_PORT"] = str(port)
     settings = settings_or_exit()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.log_format)
     prepare_database(settings, migrate=migrate)
     uvicorn.run(
         "tiktimer.app:create_app_from_env",
@@ -137,7 +134,7 @@ def worker(
     from tiktimer.worker_process import run_worker
 
     settings = settings_or_exit()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.log_format)
     prepare_database(settings, migrate=migrate)
     try:
         run_async(lambda: run_worker(settings, concurrency))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from tiktimer.kit.time import utc_now
+from tiktimer.logging import post_id_var, worker_id_var
 from tiktimer.posts.machine.context import LeaseLost, MachineContext
 from tiktimer.posts.machine.events import state_changed
 from tiktimer.posts.machine.run import run_post
@@ -87,6 +88,9 @@ class Dispatcher:
         self.wakeup.set()
 
     async def run(self) -> None:
+        # Every task started below (helpers, one per post) copies this context: their log
+        # lines carry the worker id.
+        worker_id_var.set(self.worker_id)
         log.info(
             "scheduler.started worker=%s concurrency=%d batch=%d",
             self.worker_id,
@@ -170,6 +174,7 @@ class Dispatcher:
         task.add_done_callback(lambda _: self._finished(claim.post_id, task))
 
     async def _run_one(self, claim: Claim) -> None:
+        post_id_var.set(claim.post_id)  # this task's own context: one post's lines
         try:
             await run_post(self.context, claim)
         except LeaseLost as exc:
