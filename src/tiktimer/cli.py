@@ -367,6 +367,14 @@ def posts_import(
 
 
 @app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Check settings, database, storage, TikTok, workers, clock, Redis; exit 1 on a failure."""
+    from tiktimer.doctor.command import run
+
+    raise typer.Exit(run(as_json_output=as_json))
+
+
+@app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8900,
