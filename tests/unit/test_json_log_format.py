@@ -81,7 +81,12 @@ def test_exception_is_one_string_field(captured: io.StringIO) -> None:
 def test_access_line_secrets_are_redacted_in_json(captured: io.StringIO) -> None:
     install_log_redaction()
     logging.getLogger("uvicorn.access").info(
-        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/cb?code=SECRET1&state=SECRET2", "1.1", 200
+        '%s - "%s %s HTTP/%s" %d',
+        "127.0.0.1:1",
+        "GET",
+        "/cb?code=SECRET1&state=SECRET2",
+        "1.1",
+        200,
     )
     text = captured.getvalue()
     assert "SECRET" not in text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, make_url
 
 from tiktimer.db.engine import create_engine
@@ -51,7 +51,8 @@ def read_revision(connection: Connection) -> str | None:
     """
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
-    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    version = table(VERSION_TABLE, column("version_num"))
+    rows = list(connection.execute(select(version.c.version_num)).scalars())
     if len(rows) > 1:  # what MigrationContext.get_current_revision refuses as well
         raise RuntimeError(f"the schema has several heads: {', '.join(rows)}")
     return rows[0] if rows else None

@@ -18,7 +18,7 @@ async def check_configuration(ctx: DoctorContext) -> list[CheckResult]:
             fail(
                 CHECK,
                 str(exc).splitlines()[0],
-                "correct the variable named above (README \"Configuration\" lists every one)",
+                'correct the variable named above (README "Configuration" lists every one)',
             )
         ]
     results = [ok(CHECK, "settings load")]

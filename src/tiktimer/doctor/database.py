@@ -95,5 +95,7 @@ async def check_clock(ctx: DoctorContext) -> list[CheckResult]:
     skew = (theirs - ours).total_seconds()
     line = f"database clock {skew:+.2f} s from this machine's"
     if abs(skew) > MAX_SKEW_SECONDS:
-        return [warn(check, line, "synchronise both machines' clocks (NTP: chrony, systemd-timesyncd)")]
+        return [
+            warn(check, line, "synchronise both machines' clocks (NTP: chrony, systemd-timesyncd)")
+        ]
     return [ok(check, line)]

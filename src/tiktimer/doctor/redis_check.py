@@ -13,7 +13,9 @@ async def check_redis(ctx: DoctorContext) -> list[CheckResult]:
     assert ctx.settings is not None
     secret = ctx.settings.scheduler.redis_url
     if secret is None:
-        return [ok(CHECK, "not configured: limits and pacing are kept per process or in the database")]
+        return [
+            ok(CHECK, "not configured: limits and pacing are kept per process or in the database")
+        ]
     from redis.asyncio import Redis
 
     client = Redis.from_url(

@@ -40,7 +40,10 @@ async def check_tiktok(ctx: DoctorContext) -> list[CheckResult]:
                 "set both from TikTok's developer portal, or TIKTIMER_SANDBOX=true",
             )
         ]
-    return [ok(CHECK, "credentials set (TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET)"), await _reach(tiktok.api_base)]
+    return [
+        ok(CHECK, "credentials set (TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET)"),
+        await _reach(tiktok.api_base),
+    ]
 
 
 async def _reach(api_base: str) -> CheckResult:

@@ -36,7 +36,9 @@ async def check_workers(ctx: DoctorContext) -> list[CheckResult]:
         note = f", {stale} stale" if stale else ""
         return [ok(CHECK, f"{len(alive)} worker(s) alive{note}")]
     if ages:
-        problem = f"no live worker: the newest heartbeat is {min(ages):.0f} s old (limit {limit:.0f} s)"
+        problem = (
+            f"no live worker: the newest heartbeat is {min(ages):.0f} s old (limit {limit:.0f} s)"
+        )
     else:
         problem = "no worker has ever sent a heartbeat, and the scheduler is not in `serve`"
     return [fail(CHECK, problem, "start `tiktimer worker` (or set TIKTIMER_RUN_SCHEDULER=true)")]
