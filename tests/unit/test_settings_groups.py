@@ -60,6 +60,8 @@ VARIABLES = frozenset(
         "TIKTIMER_LATE_PUBLISH_MINUTES", "TIKTIMER_DUPLICATE_WINDOW_HOURS",
         "TIKTIMER_SERIES_HORIZON_DAYS", "TIKTIMER_SERIES_INTERVAL_MINUTES",
         "TIKTIMER_FEED_PAST_DAYS", "TIKTIMER_FEED_AHEAD_DAYS",
+        # issue 15: JSON logs
+        "TIKTIMER_LOG_FORMAT",
     }
 )  # fmt: skip
 SECOND_NAMES = frozenset({"AWS_REGION"})  # read too, documented beside the first name
@@ -70,6 +72,7 @@ SAMPLES = {
     "SECRET_KEY": "k" * 40,
     "DATABASE_URL": "postgresql+asyncpg://u@db/tiktimer",
     "TIKTIMER_LOG_LEVEL": "DEBUG",
+    "TIKTIMER_LOG_FORMAT": "json",
     "TIKTIMER_STORAGE": "s3",
     "TIKTIMER_CORS_ORIGINS": "https://app.example.com",
     "TIKTIMER_FETCH_ALLOW": "10.0.0.0/8",
