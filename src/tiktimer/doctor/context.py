@@ -8,7 +8,7 @@ instead of failing a second time for the same cause.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +23,6 @@ class DoctorContext:
     settings: Settings | None = None
     engine: AsyncEngine | None = None
     database_ok: bool = False
-    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:

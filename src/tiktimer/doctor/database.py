@@ -7,6 +7,7 @@ written by other machines; on SQLite the database is this machine, so there is n
 from __future__ import annotations
 
 import time
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from tiktimer.doctor.result import CheckResult, fail, ok, short_error, warn
 
 CHECK = "database"
 MAX_SKEW_SECONDS = 2.0
-CONNECT_TIMEOUT_SECONDS = 10.0
+UNREACHABLE_FIX = "check DATABASE_URL (host, port, name, user, password) and that the server runs"
+UNREADABLE_FIX = "let DATABASE_URL's user read and write the tables (grant, or make it the owner)"
 
 
 async def check_database(ctx: DoctorContext) -> list[CheckResult]:
@@ -36,19 +38,31 @@ async def check_database(ctx: DoctorContext) -> list[CheckResult]:
             )
         ]
     ctx.engine = create_engine(database.url, one_off=True)
-    try:
-        async with ctx.engine.connect() as connection:
+    async with AsyncExitStack() as stack:
+        try:
+            connection = await stack.enter_async_context(ctx.engine.connect())
+        except Exception as exc:
+            return [
+                fail(
+                    CHECK,
+                    f"cannot reach {shown}: {short_error(exc)}",
+                    UNREACHABLE_FIX,
+                )
+            ]
+        ctx.database_ok = True
+        reached = ok(CHECK, f"reachable: {shown}")
+        try:
             revision = await connection.run_sync(migrate.read_revision)
-    except Exception as exc:
-        return [
-            fail(
-                CHECK,
-                f"cannot reach {shown}: {short_error(exc)}",
-                "check DATABASE_URL (host, port, name, user, password) and that the server runs",
-            )
-        ]
-    ctx.database_ok = True
-    return [ok(CHECK, f"reachable: {shown}"), _revision_result(ctx, revision)]
+        except Exception as exc:
+            return [
+                reached,
+                fail(
+                    CHECK,
+                    f"cannot read the schema revision: {short_error(exc)}",
+                    UNREADABLE_FIX,
+                ),
+            ]
+    return [reached, _revision_result(ctx, revision)]
 
 
 def _sqlite_file_exists(url: str) -> bool:
