@@ -146,6 +146,19 @@ class Dispatcher:
         return max(0.0, (due - utc_now()).total_seconds())
 
     def _spawn(self, claim: Claim) -> None:
+        # The claim's lines name the post, and so does its task (it copies this context).
+        token = post_id_var.set(claim.post_id)
+        try:
+            self._announce(claim)
+            task = asyncio.create_task(self._run_one(claim), name=f"tiktimer-post-{claim.post_id}")
+        finally:
+            post_id_var.reset(token)
+        now = asyncio.get_running_loop().time()
+        self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
+        self._initiated.discard(claim.post_id)
+        task.add_done_callback(lambda _: self._finished(claim.post_id, task))
+
+    def _announce(self, claim: Claim) -> None:
         if claim.fresh:
             state_changed(
                 claim.post_id,
@@ -166,15 +179,8 @@ class Dispatcher:
             )
         else:  # a status check: no state change
             log.debug("scheduler.check post_id=%d worker=%s", claim.post_id, self.worker_id)
-        loop = asyncio.get_running_loop()
-        task = asyncio.create_task(self._run_one(claim), name=f"tiktimer-post-{claim.post_id}")
-        now = loop.time()
-        self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
-        self._initiated.discard(claim.post_id)
-        task.add_done_callback(lambda _: self._finished(claim.post_id, task))
 
     async def _run_one(self, claim: Claim) -> None:
-        post_id_var.set(claim.post_id)  # this task's own context: one post's lines
         try:
             await run_post(self.context, claim)
         except LeaseLost as exc:
