@@ -59,7 +59,9 @@ def _json_lines(text: str) -> list[dict[str, object]]:
 def test_serve_logs_json_lines_with_ids_and_no_secrets(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
-    with running_server(tmp_path, "--migrate", env=database_env) as base:
+    # On PostgreSQL with two uvicorn worker processes: each child configures its own logs.
+    processes = ["--workers", "2"] if "DATABASE_URL" in database_env else []
+    with running_server(tmp_path, "--migrate", *processes, env=database_env) as base:
         callback = f"{base}/api/v1/auth/tiktok/callback?code={SECRET_CODE}&state=abc"
         httpx.get(callback, headers={"X-Request-ID": "req-json-1"})
         httpx.get(f"{base}/health", headers={"X-Request-ID": "req-json-2"})
