@@ -7,16 +7,25 @@ BIN := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 
 # The versions CI saw: constraints.txt pins every package (direct and transitive) that
 # `pip install -e '.[test]'` resolved when the lock was last made; `make lock` renews it.
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+# `make run` installs what running needs (.installed-run); the test and check tools come
+# with `make test` and `make check` (.installed). The second `--quiet` keeps pip to its
+# errors: its warnings on a fresh machine are about that machine's own index settings.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --quiet -c constraints.txt
+
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
 ## Install and run the service on the embedded default (SQLite, local media, TikTok sandbox).
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	$(BIN)/tiktimer serve
 
 # axe-core for the browser tests (tests/web), from the committed package-lock.json.
