@@ -6,6 +6,7 @@ written by other machines; on SQLite the database is this machine, so there is n
 
 from __future__ import annotations
 
+import asyncio
 import time
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -62,7 +63,8 @@ async def check_database(ctx: DoctorContext) -> list[CheckResult]:
                     UNREADABLE_FIX,
                 ),
             ]
-    return [reached, _revision_result(ctx, revision)]
+    # Alembic reads every migration file to find the head: off the event loop.
+    return [reached, await asyncio.to_thread(_revision_result, ctx, revision)]
 
 
 def _sqlite_file_exists(url: str) -> bool:

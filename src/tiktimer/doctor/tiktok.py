@@ -65,20 +65,24 @@ async def check_redirect(ctx: DoctorContext) -> list[CheckResult]:
     settings = ctx.settings
     public = settings.server.public_base_url
     redirect = settings.tiktok.callback_url(public)
-    problems = _redirect_problems(settings, public, redirect)
+    problems = _redirect_problems(settings, public, redirect, production=ctx.production)
     if not problems:
         return [ok(check, f"{redirect} is on the public URL's origin")]
+    # In sandbox mode the emulator accepts any redirect: worth knowing, not a failure.
     make = fail if ctx.production else warn
     return [make(check, problem, fix) for problem, fix in problems]
 
 
-def _redirect_problems(settings: Settings, public: str, redirect: str) -> list[tuple[str, str]]:
-    production = not settings.tiktok.sandbox_enabled
+def _redirect_problems(
+    settings: Settings, public: str, redirect: str, *, production: bool
+) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if _origin(redirect) != _origin(public):
+        shown = urlsplit(public)
         found.append(
             (
-                f"redirect URI {redirect} is not on the public URL's origin {_origin(public)}",
+                f"redirect URI {redirect} is not on the public URL's origin "
+                f"{shown.scheme}://{shown.netloc}",
                 "unset TIKTOK_REDIRECT_URI (it follows TIKTIMER_PUBLIC_URL) or make them agree",
             )
         )
@@ -100,6 +104,7 @@ def _redirect_problems(settings: Settings, public: str, redirect: str) -> list[t
 
 
 def _origin(url: str) -> str:
+    """scheme://host:port with the default port spelt out, so :443 and no port agree."""
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
