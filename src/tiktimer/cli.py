@@ -63,12 +63,11 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     should_migrate = settings.database.is_sqlite if migrate is None else migrate
-    if should_migrate:
-        migrations.upgrade(settings.database.url)
-        return
     current = migrations.current_revision(settings.database.url)
     head = migrations.head_revision(settings.database.url)
-    if current != head:
+    if should_migrate and current != head:  # at head, Alembic would only log its context
+        migrations.upgrade(settings.database.url)
+    elif not should_migrate and current != head:
         typer.echo(
             f"error: database schema is at {current or 'nothing'}, this version needs {head}; "
             "run `tiktimer db upgrade` first",

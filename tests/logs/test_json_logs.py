@@ -121,3 +121,15 @@ def _wait_for_line(path: Path, process: subprocess.Popen[bytes], needle: str) ->
             pytest.fail(f"serve exited early:\n{path.read_text()}")
         time.sleep(0.1)
     pytest.fail(f"no {needle!r} after 40 s:\n{path.read_text()}")
+
+
+def test_a_start_on_an_up_to_date_schema_logs_no_migration_lines(
+    tmp_path: Path, database_env: dict[str, str]
+) -> None:
+    with running_server(tmp_path, "--migrate", env=database_env):
+        pass
+    with running_server(tmp_path, "--migrate", env=database_env):
+        pass
+    records = _json_lines((tmp_path / "server.log").read_text())
+    assert [r["message"] for r in records if str(r["logger"]).startswith("alembic")] == []
+    assert records[0]["message"].startswith("Started server process")
