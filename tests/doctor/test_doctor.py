@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.doctor.conftest import Installation, failures, results
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.server import clean_env, run_tiktimer
+from tests.fixtures.server import clean_env, free_port, run_tiktimer
 from tiktimer.db import migrate
 
 pytestmark = pytest.mark.slow
@@ -174,4 +173,17 @@ def test_fresh_embedded_setup_is_told_to_start(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     assert "does not exist yet" in result.stdout
     assert not (tmp_path / "data" / "tiktimer.db").exists()
-    assert sqlite_url(tmp_path / "data").endswith("tiktimer.db")
+
+
+def test_tiktok_api_unreachable(installation: Installation) -> None:
+    code, report = installation.doctor(
+        TIKTOK_CLIENT_KEY="key",
+        TIKTOK_CLIENT_SECRET="secret",
+        TIKTOK_API_BASE=f"http://127.0.0.1:{free_port()}",
+        TIKTIMER_PUBLIC_URL="https://tiktimer.example.com",
+    )
+    assert code == 1
+    [problem] = failures(report)
+    assert (problem["check"], "unreachable" in problem["message"]) == ("tiktok", True)
+    assert "TIKTOK_API_BASE" in problem["fix"]
+    assert "secret" not in problem["message"]
