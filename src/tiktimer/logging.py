@@ -33,7 +33,9 @@ worker_id_var: ContextVar[str | None] = ContextVar("worker_id", default=None)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [rid=%(request_id)s] %(message)s"
 
 
-class _ContextFilter(logging.Filter):
+class ContextIdsFilter(logging.Filter):
+    """Copies the context's ids onto each record, for whichever formatter prints it."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.post_id = post_id_var.get()
@@ -85,7 +87,7 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> No
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_formatter(log_format))
-    handler.addFilter(_ContextFilter())
+    handler.addFilter(ContextIdsFilter())
     handler._tiktimer = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scheduler.conftest import Workers, World, settled
-from tiktimer.logging import JsonFormatter, _ContextFilter
+from tiktimer.logging import JsonFormatter, ContextIdsFilter
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def scheduler_lines() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(_ContextFilter())
+    handler.addFilter(ContextIdsFilter())
     logger = logging.getLogger("tiktimer.scheduler")
     logger.addHandler(handler)
     previous = logger.level

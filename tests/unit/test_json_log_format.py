@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tiktimer.kit.redact import install_log_redaction
-from tiktimer.logging import JsonFormatter, _ContextFilter, post_id_var, worker_id_var
+from tiktimer.logging import JsonFormatter, ContextIdsFilter, post_id_var, worker_id_var
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(_ContextFilter())
+    handler.addFilter(ContextIdsFilter())
     names = ("tests.json", "uvicorn.access")
     loggers = [logging.getLogger(name) for name in names]
     for logger in loggers:
