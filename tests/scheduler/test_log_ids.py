@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scheduler.conftest import Workers, World, settled
-from tiktimer.logging import JsonFormatter, ContextIdsFilter
+from tiktimer.logging import ContextIdsFilter, JsonFormatter
 
 
 @pytest.fixture

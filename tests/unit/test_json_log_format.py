@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tiktimer.kit.redact import install_log_redaction
-from tiktimer.logging import JsonFormatter, ContextIdsFilter, post_id_var, worker_id_var
+from tiktimer.logging import ContextIdsFilter, JsonFormatter, post_id_var, worker_id_var
 
 
 @pytest.fixture
