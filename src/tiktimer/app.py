@@ -164,5 +164,5 @@ def _mount_sandbox(app: FastAPI, tiktok: TikTokConnection) -> None:
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker process builds its own app)."""
     settings = load_settings()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.log_format)
     return create_app(settings)

@@ -54,11 +54,8 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
     from tiktimer.db.engine import DatabaseUnavailable, create_engine, wait_for_database
 
     async def reachable() -> None:
-        engine = create_engine(settings.database.url)
-        try:
-            await wait_for_database(engine, retries=settings.database.connect_retries)
-        finally:
-            await engine.dispose()
+        engine = create_engine(settings.database.url, one_off=True)
+        await wait_for_database(engine, retries=settings.database.connect_retries)
 
     try:
         run_async(reachable)
@@ -66,12 +63,11 @@ def prepare_database(settings: Settings, *, migrate: bool | None) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     should_migrate = settings.database.is_sqlite if migrate is None else migrate
-    if should_migrate:
-        migrations.upgrade(settings.database.url)
-        return
     current = migrations.current_revision(settings.database.url)
     head = migrations.head_revision(settings.database.url)
-    if current != head:
+    if should_migrate and current != head:  # at head, Alembic would only log its context
+        migrations.upgrade(settings.database.url)
+    elif not should_migrate and current != head:
         typer.echo(
             f"error: database schema is at {current or 'nothing'}, this version needs {head}; "
             "run `tiktimer db upgrade` first",
@@ -103,7 +99,7 @@ def serve(
     if port is not None:
         os.environ["TIKTIMER_PORT"] = str(port)
     settings = settings_or_exit()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.log_format)
     prepare_database(settings, migrate=migrate)
     uvicorn.run(
         "tiktimer.app:create_app_from_env",
@@ -138,7 +134,7 @@ def worker(
     from tiktimer.worker_process import run_worker
 
     settings = settings_or_exit()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.log_format)
     prepare_database(settings, migrate=migrate)
     try:
         run_async(lambda: run_worker(settings, concurrency))
@@ -368,6 +364,14 @@ def posts_import(
     for line in lines:
         typer.echo(line, err=line.startswith("error:"))
     raise typer.Exit(code)
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Check settings, database, storage, TikTok, workers, clock, Redis; exit 1 on a failure."""
+    from tiktimer.doctor.command import run
+
+    raise typer.Exit(run(as_json_output=as_json))
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from tiktimer.config import group_fields, variable_names
@@ -27,26 +28,43 @@ def known_names() -> frozenset[str]:
     )
 
 
-def misnamed_settings(
+@dataclass(frozen=True)
+class Misnamed:
+    """A variable that looks like a setting but is not one."""
+
+    name: str
+    source: str  # "" for the environment, else the env file's name
+    suggestion: str  # the setting it probably means, or "" when none is close
+
+    @property
+    def problem(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"{where}{self.name} is not a TikTimer setting and is ignored{hint}"
+
+
+def misnamed_variables(
     environ: Mapping[str, str], env_file: Path | None = Path(".env")
-) -> list[str]:
-    """One line per variable (environment or `.env`) that is not a setting but looks like one."""
+) -> list[Misnamed]:
+    """Each variable (environment, then `.env`) that is not a setting but looks like one."""
     known = known_names()
-    lines = [
-        _line(name, suggestion, source="")
+    found = [
+        Misnamed(name, "", suggestion)
         for name in sorted(environ)
         if (suggestion := _suggest(name.upper(), known, from_env_file=False)) is not None
     ]
     for name in sorted(_env_file_keys(env_file)):
         suggestion = _suggest(name.upper(), known, from_env_file=True)
         if suggestion is not None:
-            lines.append(_line(name, suggestion, source=f"{env_file}: "))
-    return lines
+            found.append(Misnamed(name, str(env_file), suggestion))
+    return found
 
 
-def _line(name: str, suggestion: str, *, source: str) -> str:
-    hint = f"; did you mean {suggestion}?" if suggestion else ""
-    return f"warning: {source}{name} is not a TikTimer setting and is ignored{hint}"
+def misnamed_settings(
+    environ: Mapping[str, str], env_file: Path | None = Path(".env")
+) -> list[str]:
+    """One warning line per variable (environment or `.env`) that looks like a setting."""
+    return [f"warning: {item.problem}" for item in misnamed_variables(environ, env_file)]
 
 
 def _suggest(name: str, known: frozenset[str], *, from_env_file: bool) -> str | None:

@@ -62,6 +62,8 @@ VARIABLES = frozenset(
         "TIKTIMER_FEED_PAST_DAYS", "TIKTIMER_FEED_AHEAD_DAYS",
         # issue 15: who reads /metrics, and the workers' metrics port
         "TIKTIMER_METRICS_TOKEN", "TIKTIMER_METRICS_WORKER_PORT", "TIKTIMER_METRICS_WORKER_HOST",
+        # issue 15: JSON logs
+        "TIKTIMER_LOG_FORMAT",
     }
 )  # fmt: skip
 SECOND_NAMES = frozenset({"AWS_REGION"})  # read too, documented beside the first name
@@ -72,6 +74,7 @@ SAMPLES = {
     "SECRET_KEY": "k" * 40,
     "DATABASE_URL": "postgresql+asyncpg://u@db/tiktimer",
     "TIKTIMER_LOG_LEVEL": "DEBUG",
+    "TIKTIMER_LOG_FORMAT": "json",
     "TIKTIMER_STORAGE": "s3",
     "TIKTIMER_CORS_ORIGINS": "https://app.example.com",
     "TIKTIMER_FETCH_ALLOW": "10.0.0.0/8",

@@ -27,6 +27,8 @@ class ServerSettings(GroupSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=env("TIKTIMER_LOG_LEVEL")
     )
+    # text: one readable line per record; json: one JSON object per line, for log shippers
+    log_format: Literal["text", "json"] = Field("text", validation_alias=env("TIKTIMER_LOG_FORMAT"))
     # Server-side fetches of user-influenced URLs (README "Server-side fetches")
     fetch_allow: str = Field("", validation_alias=env("TIKTIMER_FETCH_ALLOW"))
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, Pool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool, Pool
 
 from tiktimer.db.dialect import is_sqlite_url, single_writer
 from tiktimer.db.fairpool import FairSession
@@ -37,7 +37,15 @@ def create_engine(
     pool_size: int = 10,
     pool_timeout: float = 30.0,
     application_name: str = "tiktimer",
+    one_off: bool = False,
 ) -> AsyncEngine:
+    """The process's engine; `one_off=True` for a check or a migration that needs one connection.
+
+    A one-off engine keeps no pool: its connection closes when returned, so there is
+    nothing to `dispose()`. Disposing a pooled engine logs "Pool disposed" and "Pool
+    recreating" (it builds a fresh pool to replace the old one), which every start-up
+    used to do for its throwaway reachability and revision checks.
+    """
     json = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     # Overflow connections are closed on return: churn under load.
     pool: dict[str, Any] = {
@@ -46,6 +54,8 @@ def create_engine(
         "max_overflow": 0,
         "pool_timeout": pool_timeout,
     }
+    if one_off:
+        pool = {"poolclass": NullPool}
     if is_sqlite_url(url):
         if ":memory:" in url:
             pool = {}  # one shared connection: the database lives in it

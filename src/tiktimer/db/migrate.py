@@ -7,11 +7,13 @@ from collections.abc import Callable
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection, make_url
 
 from tiktimer.db.engine import create_engine
+
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -38,9 +40,22 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def current_revision(database_url: str) -> str | None:
-    return _with_connection(
-        database_url, lambda c: MigrationContext.configure(c).get_current_revision()
-    )
+    return _with_connection(database_url, read_revision)
+
+
+def read_revision(connection: Connection) -> str | None:
+    """The schema's revision, read from Alembic's version table.
+
+    Every start of `serve` and `worker` asks this; a `MigrationContext` would answer too,
+    but building one logs two INFO lines ("Context impl …", "Will assume …") each time.
+    """
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    version = table(VERSION_TABLE, column("version_num"))
+    rows = list(connection.execute(select(version.c.version_num)).scalars())
+    if len(rows) > 1:  # what MigrationContext.get_current_revision refuses as well
+        raise RuntimeError(f"the schema has several heads: {', '.join(rows)}")
+    return rows[0] if rows else None
 
 
 def head_revision(database_url: str) -> str | None:
@@ -49,11 +64,8 @@ def head_revision(database_url: str) -> str | None:
 
 def _with_connection(database_url: str, fn: Callable[[Connection], str | None]) -> str | None:
     async def run() -> str | None:
-        engine = create_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(fn)
-        finally:
-            await engine.dispose()
+        engine = create_engine(database_url, one_off=True)
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
 
     return asyncio.run(run())

@@ -40,13 +40,10 @@ async def _run_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    engine = create_engine(_url())
-    try:
-        async with engine.connect() as async_connection:
-            await async_connection.run_sync(_configure)
-            await async_connection.commit()
-    finally:
-        await engine.dispose()
+    engine = create_engine(_url(), one_off=True)  # one connection, no pool to dispose
+    async with engine.connect() as async_connection:
+        await async_connection.run_sync(_configure)
+        await async_connection.commit()
 
 
 if context.is_offline_mode():

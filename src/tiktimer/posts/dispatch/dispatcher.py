@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from tiktimer.kit.time import utc_now
+from tiktimer.logging import post_id_var, worker_id_var
 from tiktimer.posts.machine.context import LeaseLost, MachineContext
 from tiktimer.posts.machine.events import state_changed
 from tiktimer.posts.machine.run import run_post
@@ -87,6 +88,9 @@ class Dispatcher:
         self.wakeup.set()
 
     async def run(self) -> None:
+        # Every task started below (helpers, one per post) copies this context: their log
+        # lines carry the worker id.
+        worker_id_var.set(self.worker_id)
         log.info(
             "scheduler.started worker=%s concurrency=%d batch=%d",
             self.worker_id,
@@ -142,6 +146,19 @@ class Dispatcher:
         return max(0.0, (due - utc_now()).total_seconds())
 
     def _spawn(self, claim: Claim) -> None:
+        # The claim's lines name the post, and so does its task (it copies this context).
+        token = post_id_var.set(claim.post_id)
+        try:
+            self._announce(claim)
+            task = asyncio.create_task(self._run_one(claim), name=f"tiktimer-post-{claim.post_id}")
+        finally:
+            post_id_var.reset(token)
+        now = asyncio.get_running_loop().time()
+        self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
+        self._initiated.discard(claim.post_id)
+        task.add_done_callback(lambda _: self._finished(claim.post_id, task))
+
+    def _announce(self, claim: Claim) -> None:
         if claim.fresh:
             state_changed(
                 claim.post_id,
@@ -162,12 +179,6 @@ class Dispatcher:
             )
         else:  # a status check: no state change
             log.debug("scheduler.check post_id=%d worker=%s", claim.post_id, self.worker_id)
-        loop = asyncio.get_running_loop()
-        task = asyncio.create_task(self._run_one(claim), name=f"tiktimer-post-{claim.post_id}")
-        now = loop.time()
-        self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
-        self._initiated.discard(claim.post_id)
-        task.add_done_callback(lambda _: self._finished(claim.post_id, task))
 
     async def _run_one(self, claim: Claim) -> None:
         try:
