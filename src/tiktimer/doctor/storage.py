@@ -14,7 +14,8 @@ from contextlib import aclosing
 from tiktimer.config import StorageSettings
 from tiktimer.doctor.context import DoctorContext
 from tiktimer.doctor.result import CheckResult, fail, ok, short_error
-from tiktimer.storage import Storage, build_storage
+from tiktimer.media.components import storage_for
+from tiktimer.storage import Storage
 
 CHECK = "storage"
 PROBE = b"tiktimer doctor probe\n"
@@ -25,7 +26,7 @@ async def check_storage(ctx: DoctorContext) -> list[CheckResult]:
     settings = ctx.settings.storage
     where = _where(settings)
     try:
-        storage = _storage(settings)
+        storage = storage_for(settings)
     except Exception as exc:
         return [fail(CHECK, f"{where}: {short_error(exc)}", _fix(settings))]
     step = "write"
@@ -44,17 +45,6 @@ async def check_storage(ctx: DoctorContext) -> list[CheckResult]:
     finally:
         await storage.aclose()
     return [ok(CHECK, f"{where}: write, read and delete work")]
-
-
-def _storage(settings: StorageSettings) -> Storage:
-    return build_storage(
-        settings.backend,
-        root=settings.media_dir,
-        bucket=settings.s3_bucket,
-        prefix=settings.s3_prefix,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
-    )
 
 
 async def _chunks() -> AsyncIterator[bytes]:

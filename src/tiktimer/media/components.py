@@ -46,14 +46,7 @@ def build_media(
     open while they probe and store, and holds the resumable uploads' rows (each statement
     atomic on its own).
     """
-    storage = build_storage(
-        storage_settings.backend,
-        root=storage_settings.media_dir,
-        bucket=storage_settings.s3_bucket,
-        prefix=storage_settings.s3_prefix,
-        endpoint_url=storage_settings.s3_endpoint_url,
-        region=storage_settings.s3_region,
-    )
+    storage = storage_for(storage_settings)
     uploads = UploadSessions(
         storage_settings.upload_dir,
         engine=read_engine,
@@ -75,4 +68,16 @@ def build_media(
         service,
         unused_ttl=timedelta(hours=media.unused_ttl_hours),
         keep_published=timedelta(days=media.keep_published_days),
+    )
+
+
+def storage_for(settings: StorageSettings) -> Storage:
+    """The media store the settings name: one reading of them for the app and the doctor."""
+    return build_storage(
+        settings.backend,
+        root=settings.media_dir,
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
     )
