@@ -152,6 +152,7 @@ def prepare(base: str, posts: int, username: str = "bench") -> str:
         body = {
             "content": f"post {i} #bench",
             "scheduled_time": (start + timedelta(minutes=i)).isoformat(),
+            "draft": True,  # no account or media: a scheduled post needs both (issue 13)
         }
         httpx.post(f"{base}/posts/", json=body, headers=headers, timeout=60).raise_for_status()
     return str(token["access_token"])
@@ -168,7 +169,7 @@ def lua_post(workdir: Path, path: str, body: str, content_type: str, token: str 
 
 
 def run_backend(
-    backend: str, duration: int
+    backend: str, duration: int, scheduler: bool = True
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """The scenarios' figures, and on PostgreSQL the round trips per request."""
     results: dict[str, dict[str, float]] = {}
@@ -177,6 +178,8 @@ def run_backend(
         workdir = Path(tmp)
         env = clean_env(SECRET_KEY="b" * 40, TIKTIMER_DATA_DIR=str(workdir / "data"))
         env["TIKTIMER_RATE_LIMITS"] = "false"  # the login storm must reach the hash threads
+        if not scheduler:  # an API process of a scale-out: the dispatcher runs elsewhere
+            env["TIKTIMER_RUN_SCHEDULER"] = "false"
         pg_url = None
         if backend == "postgresql":
             pg_url = create_pg_database("tiktimer_bench")
@@ -209,7 +212,7 @@ def scenarios(
     a change in the machine's load weighs on both sides alike."""
     auth = {"Authorization": f"Bearer {token}"}
     later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    body = json.dumps({"content": "bench post", "scheduled_time": later})
+    body = json.dumps({"content": "bench post", "scheduled_time": later, "draft": True})
     # Another user writes, so the list user and the baseline keep their 50 posts.
     writer = prepare(base, 0, "writer")
     script = lua_post(workdir, "/posts/", body, "application/json", writer)
@@ -324,7 +327,7 @@ def round_trips(workdir: Path, env: dict[str, str], pg_url: str) -> dict[str, fl
         token = httpx.post(f"{base}/token", data={"username": "writer", "password": PASSWORD})
         auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
         later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        body = {"content": "bench post", "scheduled_time": later}
+        body = {"content": "bench post", "scheduled_time": later, "draft": True}
         calls: dict[str, Callable[[httpx.Client], object]] = {
             "GET /posts/": lambda c: c.get("/posts/", headers=auth).raise_for_status(),
             "GET /health": lambda c: c.get("/health").raise_for_status(),
@@ -390,12 +393,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="serve without the in-process dispatcher (TIKTIMER_RUN_SCHEDULER=false)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        results, trips = run_backend(backend, args.duration)
+        results, trips = run_backend(backend, args.duration, scheduler=not args.no_scheduler)
         print(f"\n== {backend}: server on core 0, wrk on core 1, {args.duration}s per scenario")
         header = f"{'scenario':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
         print(f"{header} {'CPU us/req':>10} {'1-core cap':>10}")

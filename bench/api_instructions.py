@@ -90,7 +90,7 @@ def ours(workdir: Path, env: dict[str, str], scenarios: list[str], n: int) -> di
         wait_for(f"{base}/health")
         auth = {"Authorization": f"Bearer {prepare(base, 50)}"}
         later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        body = {"content": "bench post", "scheduled_time": later}
+        body = {"content": "bench post", "scheduled_time": later, "draft": True}
         with httpx.Client(base_url=base, timeout=120) as client:
             calls: dict[str, Callable[[], object]] = {
                 "get": lambda: client.get("/posts/", headers=auth).raise_for_status(),

@@ -27,7 +27,7 @@ from tiktimer.auth.ratelimits import CredentialLimits, build_credential_limits
 from tiktimer.auth.service import AuthService
 from tiktimer.auth.tokens import AccessTokens
 from tiktimer.config import Settings
-from tiktimer.db.dialect import Writes
+from tiktimer.db.dialect import Writes, single_writer
 from tiktimer.db.engine import create_engine, create_sessionmaker, wait_for_database
 from tiktimer.db.read import autocommit_engine
 from tiktimer.idempotency import prune_expired
@@ -221,9 +221,14 @@ async def _open_core(
     stack.push_async_callback(media.aclose)
     scheduler = build_scheduler(settings, engine)
     stack.push_async_callback(scheduler.aclose)
+    # Pre-flight's reads outside the request's transaction (the default account, the account
+    # for creator_info): on PostgreSQL each is one round trip in autocommit, no BEGIN and
+    # ROLLBACK around it; SQLite's reads open no transaction anyway.
+    lookups = sessionmaker if single_writer(engine) else create_sessionmaker(read_engine)
     publishing = build_publishing(
         settings,
         sessionmaker=sessionmaker,
+        lookups=lookups,
         client=connection.client,
         tokens=tokens,
         storage=media.storage,

@@ -68,8 +68,10 @@ def build_publishing(
     tokens: AccountTokens,
     storage: Storage,
     pacer: Pacer | None = None,
+    lookups: async_sessionmaker[AsyncSession] | None = None,
 ) -> PublishingComponents:
-    """`pacer` paces the API's own creator_info calls (the composer, create/edit checks)."""
+    """`pacer` paces the API's own creator_info calls (the composer, create/edit checks);
+    `lookups` (default: `sessionmaker`) holds pre-flight's reads, which write nothing."""
     creators = CreatorInfoSource(
         client, tokens, cache_seconds=settings.tiktok.creator_info_cache_seconds, pacer=pacer
     )
@@ -91,7 +93,7 @@ def build_publishing(
         pending_share_cap=settings.tiktok.pending_share_cap,
     )
     validator = PostValidator(
-        sessionmaker,
+        lookups or sessionmaker,
         creators,
         daily_post_cap=settings.tiktok.daily_post_cap,
         pending_share_cap=settings.tiktok.pending_share_cap,
