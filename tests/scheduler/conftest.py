@@ -320,6 +320,12 @@ class Workers:
                 await task
                 self.running.remove((running, task))
 
+    async def stop_all(self) -> None:
+        """Stop every dispatcher: before the engine one of them uses is disposed, since a
+        dispatcher left running on a disposed aiosqlite engine can wait forever."""
+        for dispatcher, _task in list(self.running):
+            await self.stop(dispatcher)
+
 
 @pytest.fixture
 async def workers(app: FastAPI) -> AsyncIterator[Workers]:

@@ -170,6 +170,7 @@ async def test_two_workers_racing_for_a_token_refresh_refresh_once(
         workers.start(Dispatcher(context, template.options, Wakeup()))
 
         posts = await settled(world, ids, seconds=60)
+        await workers.stop_all()  # the second worker stops before its engine closes
 
     assert [p.status for p in posts] == ["published"] * 4
     assert world.emulator.count_requests(endpoint="token") == 1

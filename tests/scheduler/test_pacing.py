@@ -209,6 +209,7 @@ async def test_many_posts_for_one_account_all_go_out_paced(
         workers.start(queue=other, pacer=db_pacer(other, PACER_WINDOW, **LIMITS))
 
         posts = await settled(world, ids, seconds=60)
+        await workers.stop_all()  # the second worker stops before its engine closes
 
     assert [p.status for p in posts] == ["published"] * 8
     assert world.emulator.count_requests(status=429) == 0
