@@ -13,8 +13,10 @@ a few tens of milliseconds. "Too long" is tested cheaply: `long_clip` lasts
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,22 @@ _FAST = {
     "libvpx": {"deadline": "realtime", "cpu-used": "8"},
     "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"},
 }
+
+
+@contextmanager
+def normal_scheduling() -> Iterator[None]:
+    """SVT-AV1 (FFmpeg's AV1 encoder, for the AVIF sample) run as root moves the thread that
+    calls it to SCHED_FIFO 99. Every process the tests start afterwards would inherit that,
+    and one busy real-time Chromium or server then starves the machine (tests hang, CI runs
+    out of time). The thread gets its own policy back."""
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        yield
+    finally:
+        if os.sched_getscheduler(0) != policy:
+            os.sched_setscheduler(0, policy, param)
+
+
 _AUDIO_CODEC = {"mp4": "aac", "mov": "aac", "webm": "libopus", "matroska": "libopus"}
 
 
@@ -52,7 +70,10 @@ def write_video(
     rotation: int = 0,
     container_options: dict[str, str] | None = None,
 ) -> Path:
-    with av.open(str(path), "w", format=fmt, container_options=container_options or {}) as out:
+    with (
+        normal_scheduling(),
+        av.open(str(path), "w", format=fmt, container_options=container_options or {}) as out,
+    ):
         video: Any = out.add_stream(codec, rate=fps, options=_FAST.get(codec, {}))
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         if rotation:
@@ -94,7 +115,7 @@ _IMAGE_ENCODERS = {
 
 def write_image(path: Path, image_format: str, *, width: int = 320, height: int = 240) -> Path:
     muxer, codec, pix_fmt = _IMAGE_ENCODERS[image_format]
-    with av.open(str(path), "w", format=muxer) as out:
+    with normal_scheduling(), av.open(str(path), "w", format=muxer) as out:
         stream: Any = out.add_stream(codec, rate=1)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         out.mux(stream.encode(_picture(width, height, 0, pix_fmt)))
@@ -150,7 +171,7 @@ def long_clip(directory: Path) -> Path:
 
 def audio_only(directory: Path) -> Path:
     path = directory / "audio.m4a"
-    with av.open(str(path), "w", format="mp4") as out:
+    with normal_scheduling(), av.open(str(path), "w", format="mp4") as out:
         _write_silence(out, _add_audio(out, "aac"), 1.0)
     return path
 
