@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -91,6 +92,7 @@ class Figures:
     incomplete: int
     cpu: dict[str, float]
     per_post: dict[str, float] = field(default_factory=dict)
+    statements: list[tuple[str, float]] = field(default_factory=list)  # per published post
 
     def show(self) -> None:
         lags = sorted(self.lags)
@@ -107,6 +109,10 @@ class Figures:
         if self.per_post:
             figures = ", ".join(f"{name} {value:.2f}" for name, value in self.per_post.items())
             print(f"  per published post: {figures}")
+        if self.statements:
+            print("  the workers' statements per published post, most frequent first:")
+            for text, per_post in self.statements:
+                print(f"    {per_post:6.2f}  {text}")
 
 
 async def _scalar(url: str, statement: Any) -> Any:
@@ -187,6 +193,7 @@ class WorkerProbe:
         for pid in pids:
             os.kill(pid, signal.SIGUSR1)
         self.samples: list[tuple[float, float]] = []
+        self.statements: Counter[str] = Counter()  # the workers' statements, by text
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._sample_once()
@@ -211,6 +218,9 @@ class WorkerProbe:
             os.kill(pid, signal.SIGUSR2)
         files = [Path(f"{self.counts}.{pid}") for pid in self.pids]
         _wait(lambda: all(f.exists() and f.read_text() for f in files), 10, "round trip counts")
+        for f in files:
+            for text, count in json.loads(Path(f"{f}.statements.json").read_text()):
+                self.statements[text] += count
         return sum(int(f.read_text()) for f in files), self._requests() - self.requests_before
 
     def cpu_until(self, at: float) -> float:
@@ -287,6 +297,10 @@ def _measure(
     if probe is not None and counts is not None and first_init:
         last_init = max(first_init.values()).timestamp()
         figures.per_post = _per_post(figures, probe, counts, last_init)
+        published = max(figures.published, 1)
+        figures.statements = [
+            (text, count / published) for text, count in probe.statements.most_common(25)
+        ]
     return figures
 
 

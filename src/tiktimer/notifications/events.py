@@ -36,10 +36,12 @@ _COLUMNS = ("user_id", "type", "post_id", "account_id", "detail", "routed", "cre
 
 
 def post_event_from(
-    source: Any, kind: EventType, now: datetime, *where: ColumnElement[bool]
+    source: Any, kind: EventType, now: datetime | ColumnElement[Any], *where: ColumnElement[bool]
 ) -> Insert:
     """`INSERT INTO notification_events SELECT …` from rows with a post's `id`, `user_id`,
-    `social_account_id` and `last_error` (the posts table, or a CTE returning them)."""
+    `social_account_id` and `last_error` (the posts table, or a CTE returning them); `now`
+    may be a bound parameter of a prebuilt statement."""
+    at = now if isinstance(now, ColumnElement) else literal(now, events.c.created_at.type)
     rows = select(
         source.c.user_id,
         literal(str(kind)),
@@ -47,7 +49,7 @@ def post_event_from(
         source.c.social_account_id,
         func.substr(source.c.last_error, 1, DETAIL_MAX),
         literal(0),
-        literal(now, events.c.created_at.type),
+        at,
     ).where(*where)
     return insert(events).from_select(list(_COLUMNS), rows)
 

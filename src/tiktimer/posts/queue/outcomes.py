@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
+    bindparam,
     column,
     func,
     or_,
@@ -30,11 +31,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import JSON
 
 from tiktimer.db.dialect import combines_writes
 from tiktimer.db.guarded import Executor, update_one
+from tiktimer.db.prebuilt import FastStatement
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Post, PostAttempt, PostStatus
 from tiktimer.notifications.events import EventType, post_event_from, record_post_event
@@ -110,29 +112,80 @@ async def _settle_in_one_statement(
     """Where `combines_writes` (PostgreSQL): the guarded update, the running attempts'
     close and the log id in one statement. The attempts follow the post's update (a
     data-modifying CTE), so they close only when this call settled the post, exactly as the
-    separate statements do; so does its notification event."""
-    if outcome.log_id:
-        values = values | {"platform_log_ids": _PG_LOG_IDS_WITH}
+    separate statements do; so does its notification event. The statement is prebuilt per
+    verdict (`_SETTLE`): building and compiling it per post cost more than the rest of the
+    settle."""
+    failed = outcome.state is OutcomeState.failed
+    statement = _SETTLE[failed, outcome.log_id is not None]
+    # Parameter names are never column names: Core would read those as extra SET values.
+    params = {f"settle_{name}": values.get(name) for name in _VARYING[failed]} | {
+        "settle_post_id": post_id,
+        "settle_now": now,
+        "settle_log_id": outcome.log_id,
+        "settle_max_log_ids": MAX_LOG_IDS,
+        "settle_outcome": str(outcome.state),
+        "settle_error_code": outcome.fail_reason,
+        "settle_error_message": outcome.message,
+    }
+    if isinstance(executor, AsyncSession):  # a webhook's request: its transaction
+        executor = await executor.connection()
+    assert isinstance(executor, AsyncConnection)
+    rows = await statement.rows(executor, params)
+    return bool(rows[0][0])
+
+
+# The columns a verdict sets from the outcome (the rest of `_terminal_values` is fixed).
+_VARYING = {
+    False: ("platform_status", "platform_post_ids", "platform_post_id"),
+    True: ("platform_status", "platform_fail_reason", "last_error", "last_error_code"),
+}
+
+
+def _prebuilt_settle(failed: bool, with_log_id: bool) -> FastStatement:
+    now = bindparam("settle_now", type_=_posts.c.updated_at.type)
+    fixed = _terminal_values(
+        PublishOutcome(OutcomeState.failed if failed else OutcomeState.published), utc_now()
+    )
+    values: dict[str, Any] = {
+        name: (
+            bindparam(f"settle_{name}", type_=_posts.c[name].type)
+            if name in _VARYING[failed]
+            else value
+        )
+        for name, value in fixed.items()
+    }
+    if not failed:
+        values["published_at"] = now
+    if with_log_id:
+        values["platform_log_ids"] = _PG_LOG_IDS_WITH
+    settleable = or_(
+        *(_posts.c.status == str(status) for status in SETTLEABLE),
+        and_(_posts.c.status == PostStatus.failed, _posts.c.last_error_code == NOT_CONFIRMED_CODE),
+    )
     settled = (
         update(_posts)
-        .where(_posts.c.id == post_id, _settleable())
+        .where(_posts.c.id == bindparam("settle_post_id"), settleable)
         .values(**values, updated_at=now)
         .returning(_posts.c.id, _posts.c.user_id, _posts.c.social_account_id, _posts.c.last_error)
         .cte("settled")
     )
-    notified = post_event_from(settled, _event_of(outcome), now).cte("notified")
+    kind = EventType.post_failed if failed else EventType.post_published
+    notified = post_event_from(settled, kind, now).cte("notified")
     closed = (
         update(_attempts)
         .where(
             _attempts.c.post_id.in_(select(settled.c.id)),
             _attempts.c.outcome == "running",
         )
-        .values(_closed_attempt(outcome, now))
+        .values(
+            outcome=bindparam("settle_outcome", type_=_attempts.c.outcome.type),
+            finished_at=now,
+            error_code=bindparam("settle_error_code", type_=_attempts.c.error_code.type),
+            error_message=bindparam("settle_error_message", type_=_attempts.c.error_message.type),
+        )
         .cte("closed")
     )
-    statement = select(func.count()).select_from(settled).add_cte(closed, notified)
-    params = {"settle_log_id": outcome.log_id, "settle_max_log_ids": MAX_LOG_IDS}
-    return bool((await executor.execute(statement, params)).scalar_one())
+    return FastStatement(select(func.count()).select_from(settled).add_cte(closed, notified))
 
 
 async def mark_unconfirmed(session: AsyncSession, post_id: int, message: str) -> bool:
@@ -247,3 +300,10 @@ async def _with_log_id(session: Executor, post_id: int, log_id: str) -> list[str
     current = await session.scalar(select(Post.platform_log_ids).where(Post.id == post_id))
     ids = [*(current or []), log_id]
     return list(dict.fromkeys(ids))[-MAX_LOG_IDS:]
+
+
+_SETTLE = {
+    (failed, with_log_id): _prebuilt_settle(failed, with_log_id)
+    for failed in (False, True)
+    for with_log_id in (False, True)
+}

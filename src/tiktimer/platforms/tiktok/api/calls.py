@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from tiktimer.kit.aiohttp_transport import AiohttpTransport
 from tiktimer.kit.instruments import platform_call
 from tiktimer.platforms.tiktok.api.redaction import (
     install_httpx_log_redaction,
@@ -51,10 +52,13 @@ class TikTokApi:
         self.api_base = api_base.rstrip("/")
         self._owns_http = http_client is None
         pool = sum(lanes.values())
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._http = http_client or httpx.AsyncClient(
-            transport=transport,
+            # The network goes through aiohttp (a seventh of httpcore's CPU per request);
+            # the sandbox and tests pass their own transport (the emulator in-process).
+            transport=transport or AiohttpTransport(limits=limits),
             timeout=timeout,
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            limits=limits,
         )
         self._lanes = {kind: asyncio.Semaphore(size) for kind, size in lanes.items()}
         self._timeout = timeout
