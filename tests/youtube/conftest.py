@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import httpx
 import pytest
 import uvicorn
 
+from tiktimer.platforms.youtube.client import YouTubeClient, parse_callback
 from tiktimer.platforms.youtube.emulator import (
     ChannelConfig,
     ClientConfig,
@@ -18,6 +21,9 @@ from tiktimer.platforms.youtube.emulator import (
     YouTubeEmulator,
     create_emulator_app,
 )
+from tiktimer.platforms.youtube.endpoints import GoogleEndpoints
+from tiktimer.platforms.youtube.pkce import generate_code_verifier, generate_state
+from tiktimer.platforms.youtube.schemas import TokenSet
 
 CLIENT_ID = "1234-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-client-secret"
@@ -61,9 +67,6 @@ class Served:
     clock: Clock
 
 
-Serve = Callable[..., "asyncio.Future[Served]"]
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -102,3 +105,76 @@ def video_bytes(size: int) -> bytes:
     """Distinct, reproducible bytes, so a misplaced chunk changes the digest."""
     block = bytes(range(251)) * (size // 251 + 1)
     return block[:size]
+
+
+def make_client(served: Served, **overrides: Any) -> YouTubeClient:
+    options: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uri": REDIRECT_URI,
+        "endpoints": GoogleEndpoints.at(served.url),
+        "chunk_size": KIB256,
+        "sleep": _no_sleep,
+        "clock": served.clock,
+    }
+    options.update(overrides)
+    return YouTubeClient(**options)
+
+
+async def _no_sleep(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[YouTubeClient]]:
+    """Clients to close after the test (append what you build)."""
+    built: list[YouTubeClient] = []
+    yield built
+    for client in built:
+        await client.aclose()
+
+
+async def consent(
+    client: YouTubeClient,
+    *,
+    login: str = "alice@example.com",
+    allow: bool = True,
+    granted: tuple[str, ...] | None = None,
+) -> tuple[dict[str, str], str, str]:
+    """Play the browser: open the authorization URL, answer consent, read the redirect.
+
+    Returns the redirect's query, the state and the verifier the request was made with.
+    """
+    state, verifier = generate_state(), generate_code_verifier()
+    url = client.authorization_url(state=state, code_verifier=verifier)
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(url)
+        assert page.status_code == 200, page.text
+        form = dict(parse_qsl(urlsplit(url).query))
+        form |= {"login": login, "decision": "allow" if allow else "deny"}
+        pairs = list(form.items()) + [("granted", s) for s in granted or ()]
+        base = url.split("/o/oauth2/v2/auth")[0]
+        answer = await browser.post(
+            f"{base}/o/oauth2/v2/auth/consent",
+            content=urlencode(pairs),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status_code == 302
+    location = answer.headers["location"]
+    assert location.startswith(REDIRECT_URI + "?")
+    return dict(parse_qsl(urlsplit(location).query)), state, verifier
+
+
+async def connect(client: YouTubeClient, **options: Any) -> TokenSet:
+    query, state, verifier = await consent(client, **options)
+    return await client.exchange_code(parse_callback(query, state), verifier)
+
+
+def reader(data: bytes, piece: int = 64 * 1024) -> Callable[[int, int], AsyncIterator[bytes]]:
+    """A storage-like `read_range` over bytes, streamed in small pieces."""
+
+    async def read_range(start: int, end: int) -> AsyncIterator[bytes]:
+        for offset in range(start, end, piece):
+            yield data[offset : min(offset + piece, end)]
+
+    return read_range
