@@ -49,7 +49,7 @@ class UploadedVideo:
     video_id: str
     privacy_status: str | None  # read back: an unaudited project's upload may be private
     upload_status: str | None
-    bytes_sent: int  # body bytes this client sent (a resumed chunk is not sent twice)
+    bytes_sent: int  # bytes of the chunks YouTube answered (what an earlier try stored is not)
 
 
 @dataclass(frozen=True, slots=True)
