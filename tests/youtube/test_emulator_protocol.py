@@ -35,7 +35,7 @@ class Raw:
             "Content-Type": "application/json; charset=UTF-8",
             "X-Upload-Content-Length": str(size),
             "X-Upload-Content-Type": "video/mp4",
-        } | headers
+        } | (headers or {})
         return await self.http.post(
             f"{self.served.url}/upload/youtube/v3/videos",
             params={"uploadType": "resumable", "part": part},
@@ -190,7 +190,7 @@ async def test_metadata_at_the_limits_is_accepted(raw: Raw) -> None:
     ],
 )
 async def test_session_headers_are_required(raw: Raw, headers: dict[str, str]) -> None:
-    assert (await raw.insert(**headers)).status_code == 400
+    assert (await raw.insert(headers=headers)).status_code == 400
 
 
 async def test_parts_must_be_named_and_known(raw: Raw) -> None:
@@ -200,6 +200,6 @@ async def test_parts_must_be_named_and_known(raw: Raw) -> None:
 
 
 async def test_a_missing_token_is_401(raw: Raw) -> None:
-    response = await raw.insert(Authorization="Bearer ya29.forged")
+    response = await raw.insert(headers={"Authorization": "Bearer ya29.forged"})
     assert response.status_code == 401
     assert "www-authenticate" in response.headers
