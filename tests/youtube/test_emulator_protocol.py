@@ -28,7 +28,7 @@ class Raw:
         *,
         part: str = "snippet,status",
         size: int = 3 * KIB256,
-        **headers: str,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         sent = {
             **self.auth,
