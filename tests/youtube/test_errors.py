@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -174,3 +175,30 @@ async def test_retries_on_chunks_give_up_after_the_budget(
         )
     assert caught.value.kind is ErrorKind.retry
     assert fault.fired == 4  # the first try and three retries
+
+
+async def test_latency_slows_a_call_without_failing_it(
+    served: Served, setup: tuple[YouTubeClient, TokenSet]
+) -> None:
+    client, tokens = setup
+    served.emulator.add_fault(Fault(endpoint="list", kind=FaultKind.LATENCY, seconds=0.3))
+    started = time.monotonic()
+
+    assert await client.video_state(tokens.access_token, "OtTBM61o6p4") is None
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_an_error_on_the_nth_call_only(
+    served: Served, setup: tuple[YouTubeClient, TokenSet]
+) -> None:
+    client, tokens = setup
+    served.emulator.add_fault(
+        Fault(
+            endpoint="list", kind=FaultKind.GOOGLE_ERROR, nth=3, status=500, reason="backendError"
+        )
+    )
+    for _ in range(2):
+        await client.video_state(tokens.access_token, "OtTBM61o6p4")
+    with pytest.raises(YouTubeError):
+        await client.video_state(tokens.access_token, "OtTBM61o6p4")
+    await client.video_state(tokens.access_token, "OtTBM61o6p4")

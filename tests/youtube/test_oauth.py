@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -46,7 +47,7 @@ async def test_authorization_url_asks_for_offline_access_and_s256(client: YouTub
     assert url.params["access_type"] == "offline"
     assert url.params["code_challenge_method"] == "S256"
     assert url.params["scope"] == f"{UPLOAD} {READONLY}"
-    assert "prompt" not in url.params
+    assert url.params["prompt"] == "consent"  # a reconnect brings a refresh token too
 
 
 async def test_a_wrong_verifier_is_invalid_grant(client: YouTubeClient) -> None:
@@ -99,6 +100,31 @@ async def test_refresh_keeps_the_refresh_token(client: YouTubeClient) -> None:
     assert renewed.access_token not in (tokens.access_token, again.access_token)
 
 
+async def test_a_reconnect_brings_a_new_refresh_token(client: YouTubeClient) -> None:
+    first = await connect(client)
+    second = await connect(client)
+
+    assert first.refresh_token is not None
+    assert second.refresh_token is not None
+    assert second.refresh_token != first.refresh_token
+
+
+async def test_refresh_tokens_of_an_app_in_testing_die_after_seven_days(
+    serve: Callable[..., Any], clients: list[YouTubeClient]
+) -> None:
+    served: Served = await serve(refresh_token_seconds=7 * 24 * 3600)
+    client = make_client(served)
+    clients.append(client)
+    tokens = await connect(client)
+    served.clock.advance(days=6, hours=23)
+    await client.refresh(tokens.refresh_token or "")
+    served.clock.advance(hours=1)
+
+    with pytest.raises(YouTubeError) as caught:
+        await client.refresh(tokens.refresh_token or "")
+    assert caught.value.kind is ErrorKind.reauthorize
+
+
 async def test_revoke_ends_the_grant(client: YouTubeClient, served: Served) -> None:
     tokens = await connect(client)
     assert tokens.refresh_token is not None
@@ -146,33 +172,46 @@ async def test_partial_consent_shows_in_scopes_and_listing_needs_reconnect(
     assert caught.value.reason == "insufficientPermissions"
 
 
-async def _token_post(served: Served, **form: str) -> httpx.Response:
-    async with httpx.AsyncClient() as http:
-        return await http.post(f"{served.url}/token", data=form)
-
-
-async def test_no_refresh_token_without_offline_access(served: Served) -> None:
+async def _raw_grant(served: Served, **extra: str) -> dict[str, Any]:
+    """One consent and code exchange by hand (plain PKCE), with `extra` authorize params."""
     params: dict[str, Any] = {
         "client_id": CLIENT_ID,
         "redirect_uri": REDIRECT_URI,
         "response_type": "code",
         "scope": UPLOAD,
         "code_challenge": "c" * 43,
-        "code_challenge_method": "plain",
-    }
+    } | extra
     async with httpx.AsyncClient() as http:
         answer = await http.post(
             f"{served.url}/o/oauth2/v2/auth/consent",
             data={**params, "login": "alice@example.com", "decision": "allow"},
         )
-    code = dict(httpx.URL(answer.headers["location"]).params)["code"]
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
-    response = await _token_post(
-        served, **form, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code_verifier="c" * 43
-    )
+        code = dict(httpx.URL(answer.headers["location"]).params)["code"]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "code_verifier": "c" * 43,  # plain: the method defaults to plain when missing
+        }
+        response = await http.post(f"{served.url}/token", data=form)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
-    assert response.status_code == 200
-    assert "refresh_token" not in response.json()
+
+async def test_no_refresh_token_without_offline_access(served: Served) -> None:
+    assert "refresh_token" not in await _raw_grant(served)
+
+
+async def test_a_second_offline_consent_without_prompt_has_no_refresh_token(
+    served: Served,
+) -> None:
+    assert "refresh_token" in await _raw_grant(served, access_type="offline")
+    assert "refresh_token" not in await _raw_grant(served, access_type="offline")
+    forced = await _raw_grant(served, access_type="offline", prompt="consent")
+    assert "refresh_token" in forced
 
 
 @pytest.mark.parametrize(

@@ -82,9 +82,10 @@ class YouTubeClient:
 
     # -- OAuth ----------------------------------------------------------------------------
 
-    def authorization_url(self, *, state: str, code_verifier: str, reconsent: bool = False) -> str:
-        """The consent page; `access_type=offline` brings a refresh token, and
-        `prompt=consent` (on a reconnect) brings a new one (§2.1)."""
+    def authorization_url(self, *, state: str, code_verifier: str) -> str:
+        """The consent page. `access_type=offline` brings a refresh token on the first
+        consent only; `prompt=consent` brings one on a reconnect too, so a reconnected
+        channel never ends up without one (Postiz #1884; §2.1)."""
         params = {
             "client_id": self.client_id,
             "redirect_uri": self.redirect_uri,
@@ -94,9 +95,8 @@ class YouTubeClient:
             "state": state,
             "code_challenge": code_challenge(code_verifier),
             "code_challenge_method": "S256",
+            "prompt": "consent",
         }
-        if reconsent:
-            params["prompt"] = "consent"
         return f"{self.endpoints.authorize}?{urlencode(params)}"
 
     async def exchange_code(self, code: str, code_verifier: str) -> TokenSet:

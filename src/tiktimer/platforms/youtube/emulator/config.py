@@ -46,6 +46,8 @@ class EmulatorConfig:
     channels: tuple[ChannelConfig, ...] = ()
     access_token_seconds: int = 3599
     code_seconds: int = 600
+    # None: refresh tokens live until revoked; 7 * 24 * 3600 models an app in "Testing".
+    refresh_token_seconds: int | None = None
     session_seconds: int = 7 * 24 * 3600  # UNCONFIRMED for YouTube (Drive/GCS: one week)
     expired_session_status: int = 404  # 404 or 410: UNCONFIRMED
     # Quota (2026-06-01 onward): an upload bucket of calls and a shared bucket of units.

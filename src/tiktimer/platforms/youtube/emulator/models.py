@@ -18,6 +18,7 @@ class AuthCode:
     challenge: str | None
     challenge_method: str
     expires_at: datetime
+    prompt_consent: bool = False
     used: bool = False
 
 
@@ -29,6 +30,8 @@ class Grant:
     client_id: str
     login: str
     scopes: tuple[str, ...]
+    created_at: datetime
+    offline: bool = False
     revoked: bool = False
 
 

@@ -34,6 +34,7 @@ class ConsentRequest:
     offline: bool
     challenge: str | None
     challenge_method: str
+    prompt_consent: bool = False
 
 
 def read_consent_request(config: EmulatorConfig, params: dict[str, str]) -> ConsentRequest:
@@ -60,6 +61,7 @@ def read_consent_request(config: EmulatorConfig, params: dict[str, str]) -> Cons
         params.get("access_type") == "offline",
         challenge,
         method,
+        "consent" in params.get("prompt", "").split(),
     )
 
 
@@ -80,6 +82,7 @@ def issue_code(
         request.challenge,
         request.challenge_method,
         config.clock() + timedelta(seconds=config.code_seconds),
+        request.prompt_consent,
     )
     return code
 
@@ -108,10 +111,19 @@ def exchange_code(state: State, config: EmulatorConfig, form: dict[str, str]) ->
     code.used = True  # single use, even when the verifier is wrong
     if code.challenge is not None and not _verifier_matches(code, form.get("code_verifier", "")):
         raise OAuthError("invalid_grant", "Invalid code verifier.")
-    grant = Grant("g-" + secrets.token_hex(8), client.client_id, code.login, code.scopes)
+    # Google hands out a refresh token on the first offline consent of a (channel, client),
+    # and again only when the consent screen was forced (`prompt=consent`).
+    first = not any(
+        g.offline and not g.revoked and (g.client_id, g.login) == (client.client_id, code.login)
+        for g in state.grants.values()
+    )
+    offline = code.offline and (first or code.prompt_consent)
+    grant = Grant(
+        "g-" + secrets.token_hex(8), client.client_id, code.login, code.scopes, now, offline
+    )
     state.grants[grant.id] = grant
     body = _access(state, config, grant, now)
-    if code.offline:
+    if offline:
         refresh = "1//" + secrets.token_urlsafe(48)
         state.refresh_tokens[token_hash(refresh)] = grant.id
         body["refresh_token"] = refresh
@@ -122,9 +134,13 @@ def refresh(state: State, config: EmulatorConfig, form: dict[str, str]) -> dict[
     client = authenticate_client(config, form)
     grant_id = state.refresh_tokens.get(token_hash(form.get("refresh_token", "")))
     grant = state.grants.get(grant_id or "")
+    now = config.clock()
     if grant is None or grant.revoked or grant.client_id != client.client_id:
         raise invalid_grant()
-    return _access(state, config, grant, config.clock())
+    lifetime = config.refresh_token_seconds
+    if lifetime is not None and (now - grant.created_at).total_seconds() >= lifetime:
+        raise invalid_grant()  # an app in "Testing" loses its refresh tokens after 7 days
+    return _access(state, config, grant, now)
 
 
 def revoke(state: State, token: str) -> None:
