@@ -11,7 +11,7 @@ import pytest
 from tests.youtube.conftest import KIB256, Served, connect, make_client, reader, video_bytes
 from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.youtube.client import YouTubeClient
-from tiktimer.platforms.youtube.errors import QuotaDeferred
+from tiktimer.platforms.youtube.errors import QuotaDeferred, YouTubeError
 from tiktimer.platforms.youtube.quota_reset import next_reset
 from tiktimer.platforms.youtube.schemas import VideoMetadata
 
@@ -96,3 +96,26 @@ async def test_every_insert_costs_even_when_refused(
 )
 def test_the_quota_resets_at_midnight_in_los_angeles(now: datetime, reset: datetime) -> None:
     assert next_reset(now) == reset
+
+
+async def test_the_channel_cap_waits_a_day_and_is_not_the_project_quota(
+    serve: Callable[..., Any], clients: list[YouTubeClient]
+) -> None:
+    served: Served = await serve(channel_uploads_per_day=1)
+    client = make_client(served)
+    clients.append(client)
+    tokens = await connect(client)
+    uri = await _start(client, tokens.access_token)
+    data = video_bytes(KIB256)
+    await client.upload(
+        tokens.access_token, uri, size=KIB256, content_type="video/mp4", read_range=reader(data)
+    )
+
+    with pytest.raises(YouTubeError) as caught:
+        await _start(client, tokens.access_token)
+
+    assert not isinstance(caught.value, QuotaDeferred)
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.retry, 400)
+    assert caught.value.reason == "uploadLimitExceeded"
+    assert caught.value.retry_after == 24 * 3600
+    assert "24 hours" in caught.value.message

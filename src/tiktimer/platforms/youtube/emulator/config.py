@@ -56,6 +56,8 @@ class EmulatorConfig:
     list_cost: int = 1
     # Exhausted upload bucket: 403 quotaExceeded (the docs) or 429 rateLimitExceeded (seen).
     upload_bucket_error_429: bool = False
+    # The per-channel 24 h cap (its number is not published): None for no cap.
+    channel_uploads_per_day: int | None = None
     strict_chunks: bool = True  # non-final chunks must be multiples of 256 KiB
     processing_seconds: float = 0.0
     public_base_url: str | None = None  # else the request's own base URL

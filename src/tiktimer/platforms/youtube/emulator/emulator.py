@@ -110,6 +110,7 @@ class YouTubeEmulator:
             assert client is not None
             quota.charge_upload(state, self.config, client.project, self.config.clock())
             uploads.require_insert_scope(grant)
+            uploads.check_channel_cap(state, self.config, grant.login, self.config.clock())
             if query.get("uploadType") != "resumable":
                 raise ApiError(400, "invalidParameter", "uploadType must be resumable.")
             parts = metadata.parse_parts(query.get("part"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .config import CHUNK_MULTIPLE, MAX_FILE_SIZE, ClientConfig, EmulatorConfig
@@ -26,6 +26,7 @@ INSERT_SCOPES = frozenset(
     }
 )
 _RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+)")
+_DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,21 @@ class ChunkResult:
 def require_insert_scope(grant: Grant) -> None:
     if not INSERT_SCOPES & set(grant.scopes):
         raise ApiError(403, "insufficientPermissions", "Request had insufficient scopes.")
+
+
+def check_channel_cap(state: State, config: EmulatorConfig, login: str, now: datetime) -> None:
+    """The channel's own cap, apart from the project's quota: 400, not 403 (§6.2)."""
+    cap = config.channel_uploads_per_day
+    if cap is None:
+        return
+    recent = [v for v in state.videos.values() if v.login == login and now - v.uploaded_at < _DAY]
+    if len(recent) >= cap:
+        raise ApiError(
+            400,
+            "uploadLimitExceeded",
+            "The user has exceeded the number of videos they may upload.",
+            domain="youtube.video",
+        )
 
 
 def read_upload_headers(headers: dict[str, str]) -> tuple[int, str]:
