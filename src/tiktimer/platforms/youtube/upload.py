@@ -142,8 +142,11 @@ class ResumableUpload:
             raise error
         delay = self.backoff.delay(failures)
         logger.warning(
-            "youtube.upload.retry",
-            extra={"stage": error.stage, "status": error.status, "delay": delay},
+            "youtube.upload.retry stage=%s status=%s reason=%s delay=%.1f",
+            error.stage,
+            error.status,
+            error.reason,
+            delay,
         )
         await self.sleep(delay)
         return failures + 1
