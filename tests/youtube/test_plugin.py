@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert
 
+from tests.fixtures.app import make_settings
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.youtube.conftest import KIB256, Served, connect, make_client, video_bytes
 from tiktimer.db.engine import create_engine, create_sessionmaker
@@ -20,11 +21,12 @@ from tiktimer.kit.time import utc_now
 from tiktimer.models import Media, Post, PostMedia, SocialAccount, User
 from tiktimer.platforms.contract import ErrorKind, OutcomeState, PublishError, PublishJob
 from tiktimer.platforms.preflight_report import ACCOUNT_REQUIRED
+from tiktimer.platforms.registry import PlatformParts, SharedParts
 from tiktimer.platforms.tokens import AccountUnusable
 from tiktimer.platforms.youtube.client import YouTubeClient
 from tiktimer.platforms.youtube.emulator import Fault, FaultKind
 from tiktimer.platforms.youtube.errors import QuotaDeferred
-from tiktimer.platforms.youtube.plugin import YouTubePlatform, spec
+from tiktimer.platforms.youtube.plugin import YouTubeParts, YouTubePlatform, spec
 from tiktimer.platforms.youtube.publisher import INSERT_BUCKET, STATUS_BUCKET, YouTubePublisher
 from tiktimer.platforms.youtube.schemas import TokenSet
 from tiktimer.storage import LocalStorage
@@ -259,3 +261,32 @@ def test_preflight_reasons() -> None:
     assert long_video.warnings[0].code == "youtube_not_a_short"
     untitled = SimpleNamespace(title=None, content="First line\nmore", privacy_level=None)
     assert platform.validate(untitled, _facts()).ok  # the caption's first line is the title
+
+
+async def test_build_uses_the_shared_youtube_parts_or_stays_unset(
+    tmp_path: Path, served: Served, clients: list[YouTubeClient]
+) -> None:
+    client = make_client(served)
+    clients.append(client)
+    access = MemoryAccess(client, await connect(client))
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    storage = LocalStorage(tmp_path / "media")
+
+    def parts(*shared: object) -> PlatformParts:
+        return PlatformParts(
+            settings=make_settings("sqlite+aiosqlite://", tmp_path),
+            sessionmaker=create_sessionmaker(engine),
+            tokens=None,  # type: ignore[arg-type]  # never asked: Google tokens stay apart
+            storage=storage,
+            pacer=Pacer(),
+            shared=SharedParts(*shared),
+        )
+
+    wired = spec.build(parts(YouTubeParts(client, access)))
+    unset = spec.build(parts())
+    await engine.dispose()
+
+    assert isinstance(wired, YouTubePlatform)
+    assert wired.publisher is not None
+    assert isinstance(unset, YouTubePlatform)
+    assert unset.publisher is None
