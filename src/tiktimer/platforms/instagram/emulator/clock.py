@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 
 
 class Clock:
@@ -22,3 +24,12 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += seconds
+
+    def as_datetime(self) -> datetime:
+        """`now` as an aware UTC datetime, for clients that must share this clock."""
+        return datetime.fromtimestamp(self.now(), UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        """A client's sleep that advances this clock instead of waiting (tests)."""
+        self.advance(seconds)
+        await asyncio.sleep(0)
