@@ -20,8 +20,7 @@ def test_limits_are_exact() -> None:
     assert caption_problems(" ".join(f"#t{n}" for n in range(30))) == []
     assert caption_problems(" ".join(f"@u{n}" for n in range(20))) == []
     assert caption_problems("mail me: a@b.com &#39; issue#3") == []
-    assert caption_problems(TOO_LONG) == [
-        "The caption has 2201 characters; Instagram allows 2200."]
+    assert caption_problems(TOO_LONG) == ["The caption has 2201 characters; Instagram allows 2200."]
 
 
 @pytest.mark.parametrize("caption", [TOO_LONG, HASHTAGS, MENTIONS])
@@ -43,8 +42,12 @@ async def test_the_emulator_refuses_them_too(
     tokens, user_id = await instagram.login()
     response = await instagram.http.post(
         f"/v25.0/{user_id}/media",
-        data={"media_type": "REELS", "video_url": VIDEO_URL, "caption": caption,
-              "access_token": tokens.access_token.get_secret_value()},
+        data={
+            "media_type": "REELS",
+            "video_url": VIDEO_URL,
+            "caption": caption,
+            "access_token": tokens.access_token.get_secret_value(),
+        },
     )
     error = response.json()["error"]
     assert response.status_code == 400
@@ -63,8 +66,11 @@ async def test_the_emulator_refuses_them_too(
         ({"media_type": "REELS", "video_url": "https://média.test/v.mp4"}, 9004, 2207052),
         ({"media_type": "REELS", "video_url": VIDEO_URL, "alt_text": "x"}, 100, None),
         ({"media_type": "REELS", "video_url": VIDEO_URL, "share_to_feed": "yes"}, 100, None),
-        ({"media_type": "REELS", "video_url": VIDEO_URL, "collaborators": '["a","b","c","d"]'},
-         100, None),
+        (
+            {"media_type": "REELS", "video_url": VIDEO_URL, "collaborators": '["a","b","c","d"]'},
+            100,
+            None,
+        ),
     ],
 )
 async def test_container_parameters_are_strict(

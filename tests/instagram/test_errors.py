@@ -8,24 +8,61 @@ import pytest
 from tests.instagram.conftest import VIDEO_URL, Instagram
 from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.instagram.emulator import Fault, FaultKind, FaultPhase
-from tiktimer.platforms.instagram.errors import GraphFailure, InstagramError, classify, container_failure
+from tiktimer.platforms.instagram.errors import (
+    GraphFailure,
+    InstagramError,
+    classify,
+    container_failure,
+)
 from tiktimer.platforms.instagram.schemas import Reel
 
-R, F, A, RE, I = (ErrorKind.retry, ErrorKind.refresh, ErrorKind.reauthorize,
-                  ErrorKind.reinitialize, ErrorKind.fail)
+R, F, A, RE, X = (
+    ErrorKind.retry,
+    ErrorKind.refresh,
+    ErrorKind.reauthorize,
+    ErrorKind.reinitialize,
+    ErrorKind.fail,
+)
 
 
 @pytest.mark.parametrize(
     ("code", "subcode", "kind"),
     [
-        (-2, 2207003, R), (-2, 2207020, RE), (-1, 2207001, I), (-1, 2207032, RE),
-        (-1, 2207053, RE), (1, 2207057, I), (1, None, R), (2, None, R), (4, 2207051, I),
-        (4, None, R), (17, None, R), (32, None, R), (613, None, R), (9, 2207042, R),
-        (24, 2207006, RE), (24, 2207008, RE), (25, 2207050, A), (100, 2207023, I),
-        (100, 2207040, I), (100, 2207089, I), (352, 2207026, I), (9004, 2207052, I),
-        (9007, 2207027, R), (36001, 2207005, I), (36004, 2207010, I), (190, None, F),
-        (190, 467, F), (190, 458, A), (190, 459, A), (190, 460, A), (190, 463, A),
-        (190, 464, A), (10, None, A), (200, None, A), (12345, None, I),
+        (-2, 2207003, R),
+        (-2, 2207020, RE),
+        (-1, 2207001, X),
+        (-1, 2207032, RE),
+        (-1, 2207053, RE),
+        (1, 2207057, X),
+        (1, None, R),
+        (2, None, R),
+        (4, 2207051, X),
+        (4, None, R),
+        (17, None, R),
+        (32, None, R),
+        (613, None, R),
+        (9, 2207042, R),
+        (24, 2207006, RE),
+        (24, 2207008, RE),
+        (25, 2207050, A),
+        (100, 2207023, X),
+        (100, 2207040, X),
+        (100, 2207089, X),
+        (352, 2207026, X),
+        (9004, 2207052, X),
+        (9007, 2207027, R),
+        (36001, 2207005, X),
+        (36004, 2207010, X),
+        (190, None, F),
+        (190, 467, F),
+        (190, 458, A),
+        (190, 459, A),
+        (190, 460, A),
+        (190, 463, A),
+        (190, 464, A),
+        (10, None, A),
+        (200, None, A),
+        (12345, None, X),
     ],
 )
 def test_classification(code: int, subcode: int | None, kind: ErrorKind) -> None:
@@ -37,17 +74,17 @@ def test_classification(code: int, subcode: int | None, kind: ErrorKind) -> None
 def test_transient_flags_and_bare_5xx_are_retried() -> None:
     assert classify(GraphFailure(777, None, "m", True, 400)).kind is R
     assert classify(GraphFailure(None, None, "HTTP 502", False, 502)).kind is R
-    assert classify(GraphFailure(None, None, "HTTP 404", False, 404)).kind is I
+    assert classify(GraphFailure(None, None, "HTTP 404", False, 404)).kind is X
 
 
 @pytest.mark.parametrize(
     ("text", "kind", "subcode"),
     [
-        ("Error: Media upload has failed with error code 2207082", I, 2207082),
-        ("Error: Media upload has failed with error code 2207085", I, 2207085),
+        ("Error: Media upload has failed with error code 2207082", X, 2207082),
+        ("Error: Media upload has failed with error code 2207085", X, 2207085),
         ("Error: Media upload has failed with error code 2207077", RE, 2207077),
-        ("Error: something else", I, None),
-        (None, I, None),
+        ("Error: something else", X, None),
+        (None, X, None),
     ],
 )
 def test_container_errors(text: str | None, kind: ErrorKind, subcode: int | None) -> None:
@@ -58,8 +95,14 @@ def test_container_errors(text: str | None, kind: ErrorKind, subcode: int | None
 
 async def test_a_5xx_on_create_may_have_made_a_container(instagram: Instagram) -> None:
     tokens, user_id = await instagram.login()
-    instagram.emulator.add_fault(Fault(endpoint="create_container", kind=FaultKind.HTTP_ERROR,
-                                       status=500, phase=FaultPhase.AFTER))
+    instagram.emulator.add_fault(
+        Fault(
+            endpoint="create_container",
+            kind=FaultKind.HTTP_ERROR,
+            status=500,
+            phase=FaultPhase.AFTER,
+        )
+    )
     with pytest.raises(InstagramError) as caught:
         await instagram.client.create_reel(tokens, user_id, Reel(VIDEO_URL))
     assert (caught.value.kind, caught.value.maybe_applied) == (R, True)
@@ -83,8 +126,9 @@ async def test_latency_is_only_slow(instagram: Instagram) -> None:
 
 async def test_an_error_code_on_the_nth_call(instagram: Instagram) -> None:
     tokens, _ = await instagram.login()
-    instagram.emulator.add_fault(Fault(endpoint="me", kind=FaultKind.GRAPH_ERROR, nth=2,
-                                       code=190, subcode=460))
+    instagram.emulator.add_fault(
+        Fault(endpoint="me", kind=FaultKind.GRAPH_ERROR, nth=2, code=190, subcode=460)
+    )
     await instagram.client.account(tokens)
     with pytest.raises(InstagramError) as caught:
         await instagram.client.account(tokens)

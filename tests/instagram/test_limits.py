@@ -8,15 +8,15 @@ from tests.instagram.conftest import VIDEO_URL, Instagram
 from tiktimer.platforms.contract import ErrorKind, OutcomeState
 from tiktimer.platforms.instagram.errors import InstagramError
 from tiktimer.platforms.instagram.reels import check_reel, start_reel
-from tiktimer.platforms.instagram.schemas import Reel
+from tiktimer.platforms.instagram.schemas import Reel, TokenSet
 
 DAY = 86_400.0
 
 
-async def _publish(instagram: Instagram, tokens: object, user_id: str) -> str:
-    container = await instagram.client.create_reel(tokens, user_id, Reel(VIDEO_URL))  # type: ignore[arg-type]
+async def _publish(instagram: Instagram, tokens: TokenSet, user_id: str) -> str:
+    container = await instagram.client.create_reel(tokens, user_id, Reel(VIDEO_URL))
     instagram.emulator.clock.advance(31)
-    return await instagram.client.publish(tokens, user_id, container)  # type: ignore[arg-type]
+    return await instagram.client.publish(tokens, user_id, container)
 
 
 async def test_the_limit_is_read_from_the_api(instagram: Instagram) -> None:
@@ -41,7 +41,10 @@ async def test_a_reached_limit_defers_the_post_until_the_window_moves(
         await check_reel(instagram.client, tokens, user_id, container)
     deferral = caught.value
     assert (deferral.kind, deferral.retry_after, deferral.code) == (
-        ErrorKind.retry, 3600.0, "9/2207042")
+        ErrorKind.retry,
+        3600.0,
+        "9/2207042",
+    )
     assert "2 of 2 posts in 24 hours" in deferral.message
     assert len(instagram.emulator.requests("media_publish")) == 2  # no call was wasted
 
@@ -82,7 +85,10 @@ async def test_the_rate_limit_is_a_retry_with_a_wait(instagram: Instagram) -> No
     with pytest.raises(InstagramError) as caught:
         await instagram.client.account(tokens)
     assert (caught.value.kind, caught.value.code, caught.value.retry_after) == (
-        ErrorKind.retry, "17", 300.0)
+        ErrorKind.retry,
+        "17",
+        300.0,
+    )
     instagram.emulator.clock.advance(3601)
     assert (await instagram.client.account(tokens)).username == "studio"
 
@@ -90,5 +96,6 @@ async def test_the_rate_limit_is_a_retry_with_a_wait(instagram: Instagram) -> No
 async def test_calls_report_the_business_use_case_usage(instagram: Instagram) -> None:
     tokens, _ = await instagram.login()
     response = await instagram.http.get(
-        "/v25.0/me", params={"access_token": tokens.access_token.get_secret_value()})
+        "/v25.0/me", params={"access_token": tokens.access_token.get_secret_value()}
+    )
     assert "call_count" in response.headers["x-business-use-case-usage"]

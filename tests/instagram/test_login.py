@@ -34,7 +34,8 @@ async def test_the_redirect_carries_state_and_the_trailing_fragment(instagram: I
     form = dict(httpx.URL(url).params) | {"username": "studio", "decision": "allow"}
     location = (await instagram.http.post("/oauth/authorize", data=form)).headers["location"]
 
-    assert location.startswith(REDIRECT_URI + "?") and location.endswith("#_")
+    assert location.startswith(REDIRECT_URI + "?")
+    assert location.endswith("#_")
     assert "scope=instagram_business_basic%2Cinstagram_business_content_publish" in url
     code = parse_callback(location, expected_state="xyz")
     assert not code.endswith("#_")
@@ -70,15 +71,23 @@ async def test_a_code_expires_after_an_hour(instagram: Instagram) -> None:
 async def test_authorize_refuses_retired_or_missing_scopes(
     instagram: Instagram, scope: str
 ) -> None:
-    params = {"client_id": APP_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
-              "scope": scope}
+    params = {
+        "client_id": APP_ID,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": scope,
+    }
     page = await instagram.http.get("/oauth/authorize", params=params)
     assert page.status_code == 400
 
 
 async def test_authorize_refuses_a_redirect_uri_that_is_not_exact(instagram: Instagram) -> None:
-    params = {"client_id": APP_ID, "redirect_uri": REDIRECT_URI.rstrip("/"),
-              "response_type": "code", "scope": "instagram_business_basic"}
+    params = {
+        "client_id": APP_ID,
+        "redirect_uri": REDIRECT_URI.rstrip("/"),
+        "response_type": "code",
+        "scope": "instagram_business_basic",
+    }
     assert (await instagram.http.get("/oauth/authorize", params=params)).status_code == 400
 
 
@@ -88,8 +97,13 @@ async def test_the_code_exchange_must_be_a_post_form_with_the_secret(
     as_json = await instagram.http.post("/oauth/access_token", json={"client_id": APP_ID})
     wrong_secret = await instagram.http.post(
         "/oauth/access_token",
-        data={"client_id": APP_ID, "client_secret": "nope", "grant_type": "authorization_code",
-              "redirect_uri": REDIRECT_URI, "code": "x"},
+        data={
+            "client_id": APP_ID,
+            "client_secret": "nope",
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT_URI,
+            "code": "x",
+        },
     )
     assert as_json.status_code == wrong_secret.status_code == 400
     assert wrong_secret.json()["error"]["code"] == 100
@@ -106,8 +120,11 @@ async def test_only_a_short_lived_token_is_exchanged(instagram: Instagram) -> No
     tokens, _ = await instagram.login()
     response = await instagram.http.get(
         "/access_token",
-        params={"grant_type": "ig_exchange_token", "client_secret": APP_SECRET,
-                "access_token": tokens.access_token.get_secret_value()},
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": APP_SECRET,
+            "access_token": tokens.access_token.get_secret_value(),
+        },
     )
     assert response.status_code == 400
 

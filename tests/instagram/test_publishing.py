@@ -18,8 +18,9 @@ DAY = 86_400.0
 
 async def test_create_finish_publish(instagram: Instagram) -> None:
     tokens, user_id = await instagram.login()
-    reel = Reel(VIDEO_URL, caption="Morning #light @maker", share_to_feed=False,
-                thumb_offset_ms=2500)
+    reel = Reel(
+        VIDEO_URL, caption="Morning #light @maker", share_to_feed=False, thumb_offset_ms=2500
+    )
     container = await start_reel(instagram.client, tokens, user_id, reel)
 
     early = await check_reel(instagram.client, tokens, user_id, container)
@@ -28,15 +29,21 @@ async def test_create_finish_publish(instagram: Instagram) -> None:
     outcome = await check_reel(instagram.client, tokens, user_id, container)
 
     (media,) = await instagram.emulator.media()
-    assert outcome.state is OutcomeState.published and outcome.post_ids == [media.id]
+    assert outcome.state is OutcomeState.published
+    assert outcome.post_ids == [media.id]
     assert (media.caption, media.share_to_feed, media.thumb_offset) == (
-        "Morning #light @maker", False, 2500)
+        "Morning #light @maker",
+        False,
+        2500,
+    )
     again = await check_reel(instagram.client, tokens, user_id, container)
     assert again.state is OutcomeState.published
     assert len(await instagram.emulator.media()) == 1
     facts = await instagram.http.get(
-        f"/v25.0/{media.id}", params={"fields": "media_product_type,media_type"},
-        headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"})
+        f"/v25.0/{media.id}",
+        params={"fields": "media_product_type,media_type"},
+        headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
+    )
     assert facts.json() == {"media_product_type": "REELS", "media_type": "VIDEO"}
 
 
@@ -100,11 +107,13 @@ async def test_a_lost_publish_answer_is_read_from_the_status(instagram: Instagra
     container = await start_reel(instagram.client, tokens, user_id, Reel(VIDEO_URL))
     instagram.emulator.clock.advance(31)
     instagram.emulator.add_fault(
-        Fault(endpoint="media_publish", kind=FaultKind.DROP, phase=FaultPhase.AFTER))
+        Fault(endpoint="media_publish", kind=FaultKind.DROP, phase=FaultPhase.AFTER)
+    )
 
     outcome = await check_reel(instagram.client, tokens, user_id, container)
 
-    assert outcome.state is OutcomeState.published and outcome.post_ids == []
+    assert outcome.state is OutcomeState.published
+    assert outcome.post_ids == []
     assert len(await instagram.emulator.media()) == 1
     assert len(instagram.emulator.requests("media_publish")) == 1
 
@@ -115,13 +124,17 @@ async def test_a_lost_answer_then_a_failed_status_read_still_publishes_once(
     tokens, user_id = await instagram.login()
     container = await start_reel(instagram.client, tokens, user_id, Reel(VIDEO_URL))
     instagram.emulator.clock.advance(31)
-    instagram.emulator.add_fault(Fault(endpoint="media_publish", kind=FaultKind.HTTP_ERROR,
-                                       status=503, phase=FaultPhase.AFTER))
+    instagram.emulator.add_fault(
+        Fault(
+            endpoint="media_publish", kind=FaultKind.HTTP_ERROR, status=503, phase=FaultPhase.AFTER
+        )
+    )
     instagram.emulator.add_fault(Fault(endpoint="node", kind=FaultKind.DROP, nth=2))
 
     with pytest.raises(InstagramError) as caught:
         await check_reel(instagram.client, tokens, user_id, container)
-    assert caught.value.kind is ErrorKind.retry and caught.value.maybe_applied
+    assert caught.value.kind is ErrorKind.retry
+    assert caught.value.maybe_applied
     retried = await check_reel(instagram.client, tokens, user_id, container)
 
     assert retried.state is OutcomeState.published
@@ -175,8 +188,7 @@ async def test_a_video_processing_refuses_ends_the_post(
 async def test_a_cover_frame_past_the_end_is_refused(instagram: Instagram) -> None:
     tokens, user_id = await instagram.login()
     with pytest.raises(InstagramError) as caught:
-        await instagram.client.create_reel(tokens, user_id,
-                                           Reel(VIDEO_URL, thumb_offset_ms=12_000))
+        await instagram.client.create_reel(tokens, user_id, Reel(VIDEO_URL, thumb_offset_ms=12_000))
     assert (caught.value.kind, caught.value.code) == (ErrorKind.fail, "1/2207057")
 
 
@@ -188,7 +200,8 @@ async def test_a_cover_image_must_be_a_jpeg(instagram: Instagram) -> None:
     await instagram.client.create_reel(tokens, user_id, good)  # cover_url wins over the offset
     with pytest.raises(InstagramError) as caught:
         await instagram.client.create_reel(
-            tokens, user_id, Reel(VIDEO_URL, cover_url="https://media.tiktimer.test/c.png"))
+            tokens, user_id, Reel(VIDEO_URL, cover_url="https://media.tiktimer.test/c.png")
+        )
     assert caught.value.code == "36001/2207005"
 
 
@@ -206,9 +219,11 @@ async def test_a_personal_account_is_found_at_connect_and_cannot_publish(
 
 async def test_publishing_needs_the_user_id_not_the_app_scoped_id(instagram: Instagram) -> None:
     tokens, _ = await instagram.login()
-    scoped = (await instagram.http.get(
-        "/me", params={"fields": "id", "access_token": tokens.access_token.get_secret_value()}
-    )).json()["id"]
+    scoped = (
+        await instagram.http.get(
+            "/me", params={"fields": "id", "access_token": tokens.access_token.get_secret_value()}
+        )
+    ).json()["id"]
     with pytest.raises(InstagramError) as caught:
         await instagram.client.create_reel(tokens, scoped, Reel(VIDEO_URL))
     assert caught.value.kind is ErrorKind.fail

@@ -13,7 +13,8 @@ from .app import create_emulator_app
 from .config import AccountSettings, AccountType, AppConfig, EmulatorConfig, ExchangeShape
 from .emulator import Emulator
 from .faults import Fault, FaultKind, FaultPhase
-from .middleware import ConnectionDropped, RequestRecord
+from .middleware import ConnectionDropped
+from .records import RequestRecord
 from .state import ContainerStatus, TokenKind
 from .store import MemoryStore, StateStore
 

@@ -19,10 +19,10 @@ from .config import AccountSettings, AccountType, EmulatorConfig, ExchangeShape
 from .errors import GraphError
 from .faults import Fault, FaultBook
 from .fetch import FetchFailed, FetchTimedOut, MediaSource
-from .middleware import RequestRecord
 from .mp4 import HEAD_BYTES, MAX_BYTES, video_facts
 from .oauth import AuthorizeRequest
 from .params import reel_params
+from .records import RequestRecord
 from .state import Account, Container, Media, State, Token, TokenKind, VideoFacts
 from .store import MemoryStore, StateStore
 
@@ -35,9 +35,7 @@ class Emulator:
         self.clock = Clock()
         self.faults = FaultBook()
         self.store: StateStore = store or MemoryStore()
-        self.media_source = MediaSource(
-            self.config.fetch_transport, self.config.fetch_timeout_seconds
-        )
+        self.media_source = MediaSource(self.config.fetch_transport)
         self._requests: deque[RequestRecord] = deque(maxlen=self.config.max_recorded_requests)
         self._seed = list(self.config.accounts)
 
@@ -208,7 +206,9 @@ class Emulator:
 
     async def _video_facts(self, url: str) -> VideoFacts:
         try:
-            fetched = await self.media_source.fetch(url, HEAD_BYTES, MAX_BYTES)
+            fetched = await self.media_source.fetch(
+                url, HEAD_BYTES, MAX_BYTES, self.config.fetch_timeout_seconds
+            )
         except FetchTimedOut:
             raise GraphError(-2, "The media download took too long.", subcode=2207003) from None
         except FetchFailed:
@@ -219,7 +219,9 @@ class Emulator:
 
     async def _check_cover(self, url: str) -> None:
         try:
-            fetched = await self.media_source.fetch(url, 4, COVER_MAX_BYTES)
+            fetched = await self.media_source.fetch(
+                url, 4, COVER_MAX_BYTES, self.config.fetch_timeout_seconds
+            )
         except (FetchTimedOut, FetchFailed):
             raise GraphError(
                 9004, "Media could not be fetched from this URI.", subcode=2207052

@@ -28,28 +28,31 @@ class Fetched:
 
 
 class MediaSource:
-    def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: float) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
         self._registered: dict[str, bytes] = {}
         self._transport = transport
-        self._timeout = timeout
 
     def register(self, url: str, content: bytes) -> None:
         self._registered[url] = content
 
-    async def fetch(self, url: str, head_bytes: int, max_bytes: int) -> Fetched:
+    async def fetch(
+        self, url: str, head_bytes: int, max_bytes: int, read_seconds: float
+    ) -> Fetched:
         """Read at most `max_bytes + 1` bytes (enough to tell "too big"), keep the head."""
         if url in self._registered:
             content = self._registered[url]
             return Fetched(content[:head_bytes], len(content))
         if (urlsplit(url).hostname or "") not in LOOPBACK_HOSTS:
             raise FetchFailed("not registered and not on loopback")
-        return await self._download(url, head_bytes, max_bytes)
+        return await self._download(url, head_bytes, max_bytes, read_seconds)
 
-    async def _download(self, url: str, head_bytes: int, max_bytes: int) -> Fetched:
+    async def _download(
+        self, url: str, head_bytes: int, max_bytes: int, read_seconds: float
+    ) -> Fetched:
         head, size = bytearray(), 0
         try:
             async with (
-                httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as http,
+                httpx.AsyncClient(transport=self._transport, timeout=read_seconds) as http,
                 http.stream("GET", url) as response,
             ):
                 if response.status_code != 200:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -19,6 +18,7 @@ from tiktimer.kit.asgi import HttpMiddleware
 from .endpoints import endpoint_for
 from .errors import error_body
 from .faults import Fault, FaultKind, FaultPhase
+from .records import RequestRecord
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -26,18 +26,6 @@ if TYPE_CHECKING:
 
 class ConnectionDropped(httpx.RemoteProtocolError):
     """Raised by the app to cut the connection, as a real server crash would."""
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One call; no token, code or secret is kept (the query string is dropped)."""
-
-    method: str
-    path: str
-    endpoint: str | None
-    status: int | None  # None when the connection was dropped or hung
-    at: float
-    fault: str | None = None
 
 
 class EmulatorMiddleware(HttpMiddleware):
