@@ -16,7 +16,7 @@ Tokens, codes and the app secret never reach a log line or an error message
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from pydantic import SecretStr
 
+from tiktimer.kit.backoff import Backoff
 from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.instagram.captions import caption_problems
 from tiktimer.platforms.instagram.errors import InstagramError
@@ -47,6 +48,7 @@ SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 # §5: "query once per minute, for no more than 5 minutes".
 POLL_INTERVAL = 60.0
 POLL_DEADLINE = 300.0
+UPLOAD_BACKOFF = Backoff(initial=1.0, factor=2.0, maximum=30.0)
 
 
 class InstagramClient:
@@ -158,10 +160,87 @@ class InstagramClient:
 
     async def create_reel(self, tokens: TokenSet, user_id: str, reel: Reel) -> str:
         """A REELS container from the video's URL; returns its id (processing has begun)."""
+        if not reel.video_url:
+            raise ValueError("a Reel from a URL needs video_url")
+        body = await self._create(tokens, user_id, reel, {"video_url": reel.video_url})
+        return str(body["id"])
+
+    async def create_resumable_reel(
+        self, tokens: TokenSet, user_id: str, reel: Reel
+    ) -> tuple[str, str]:
+        """A REELS container awaiting its bytes: (container id, the upload `uri`, to be
+        used verbatim). §4.4: documented for Facebook Login apps only (UNCONFIRMED with
+        Instagram Login, which is what this client logs in with)."""
+        if reel.video_url:
+            raise ValueError("a resumable Reel has no video_url")
+        body = await self._create(tokens, user_id, reel, {"upload_type": "resumable"})
+        return str(body["id"]), str(body["uri"])
+
+    async def upload_video(
+        self,
+        tokens: TokenSet,
+        uri: str,
+        file_size: int,
+        read_from: Callable[[int], AsyncIterator[bytes]],
+        *,
+        attempts: int = 5,
+        backoff: Backoff = UPLOAD_BACKOFF,
+    ) -> None:
+        """Stream the file to the rupload `uri` (`read_from(offset)` yields its bytes from
+        `offset`); after a cut, ask for the received offset and resume from there, never
+        from zero (§4.4)."""
+        offset = 0
+        for attempt in range(attempts):
+            try:
+                await self._upload_from(tokens, uri, file_size, offset, read_from)
+                return
+            except InstagramError as exc:
+                if exc.kind is not ErrorKind.retry or attempt == attempts - 1:
+                    raise
+                await self._sleep(backoff.delay(attempt))
+            offset = await self.upload_offset(tokens, uri)
+            if offset >= file_size:
+                return  # every byte arrived; only the answer was lost
+
+    async def upload_offset(self, tokens: TokenSet, uri: str) -> int:
+        """The bytes the upload host holds (UNCONFIRMED shape, §13.6: `{"offset"}`)."""
+        body = await self._calls.call(
+            "rupload_offset", "GET", uri, token=_token(tokens), scheme="OAuth"
+        )
+        return int(body.get("offset") or 0)
+
+    async def _upload_from(
+        self,
+        tokens: TokenSet,
+        uri: str,
+        file_size: int,
+        offset: int,
+        read_from: Callable[[int], AsyncIterator[bytes]],
+    ) -> None:
+        headers = {
+            "offset": str(offset),
+            "file_size": str(file_size),
+            "Content-Length": str(file_size - offset),
+            "Content-Type": "application/octet-stream",
+        }
+        await self._calls.call(
+            "rupload",
+            "POST",
+            uri,
+            token=_token(tokens),
+            scheme="OAuth",
+            headers=headers,
+            content=read_from(offset),
+            side_effect=True,
+        )
+
+    async def _create(
+        self, tokens: TokenSet, user_id: str, reel: Reel, source: dict[str, str]
+    ) -> dict[str, Any]:
         problems = caption_problems(reel.caption)
         if problems:
             raise InstagramError(ErrorKind.fail, " ".join(problems))
-        form = {"media_type": "REELS", "video_url": reel.video_url}
+        form = {"media_type": "REELS"} | source
         if reel.caption:
             form["caption"] = reel.caption
         if reel.share_to_feed is not None:
@@ -170,7 +249,7 @@ class InstagramClient:
             form["cover_url"] = reel.cover_url
         elif reel.thumb_offset_ms is not None:  # cover_url wins when both are given (§4.1)
             form["thumb_offset"] = str(reel.thumb_offset_ms)
-        body = await self._calls.call(
+        return await self._calls.call(
             "create_container",
             "POST",
             f"{self._versioned}/{user_id}/media",
@@ -178,7 +257,6 @@ class InstagramClient:
             token=_token(tokens),
             side_effect=True,
         )
-        return str(body["id"])
 
     async def container_status(self, tokens: TokenSet, container_id: str) -> ContainerStatus:
         body = await self._get(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -44,16 +44,21 @@ class GraphApi:
         params: Mapping[str, str] | None = None,
         form: Mapping[str, str] | None = None,
         token: str | None = None,
+        scheme: str = "Bearer",
+        headers: Mapping[str, str] | None = None,
+        content: AsyncIterator[bytes] | None = None,
         secrets: tuple[str, ...] = (),
         side_effect: bool = False,
     ) -> dict[str, Any]:
         """One request; the JSON body of a 2xx, or an `InstagramError`."""
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        sent_headers = dict(headers or {})
+        if token:
+            sent_headers["Authorization"] = f"{scheme} {token}"
         sent = secrets + ((token,) if token else ())
         started = time.monotonic()
         try:
             response = await self._http.request(
-                method, url, params=params, data=form, headers=headers
+                method, url, params=params, data=form, content=content, headers=sent_headers
             )
         except httpx.HTTPError as exc:
             platform_call(PLATFORM, endpoint, "network", time.monotonic() - started)

@@ -11,6 +11,8 @@ again before anything else is decided.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from tiktimer.platforms.contract import ErrorKind, OutcomeState, PublishOutcome
 from tiktimer.platforms.instagram.client import InstagramClient
@@ -93,3 +95,28 @@ def _published(container_id: str, media_id: str | None) -> PublishOutcome:
         platform_status=ContainerStatusCode.PUBLISHED.value,
         post_ids=[media_id] if media_id else [],
     )
+
+
+async def start_uploaded_reel(
+    client: InstagramClient,
+    tokens: TokenSet,
+    user_id: str,
+    reel: Reel,
+    upload: VideoUpload,
+    on_container: Callable[[str], Awaitable[None]],
+) -> str:
+    """A resumable container, its id handed to `on_container` before any byte is sent (so a
+    crash mid-upload leaves a container that simply expires), then the bytes streamed."""
+    container_id, uri = await client.create_resumable_reel(tokens, user_id, reel)
+    await on_container(container_id)
+    await client.upload_video(tokens, uri, upload.file_size, upload.read_from)
+    logger.info("instagram.container.uploaded container=%s", container_id)
+    return container_id
+
+
+@dataclass(frozen=True)
+class VideoUpload:
+    """The file's size, and its bytes from an offset on (streamed from storage)."""
+
+    file_size: int
+    read_from: Callable[[int], AsyncIterator[bytes]]

@@ -91,9 +91,10 @@ class PublishingLimit:
 
 @dataclass(frozen=True)
 class Reel:
-    """One Reel to publish. `video_url` must be a public HTTPS URL Meta can fetch."""
+    """One Reel to publish. `video_url` must be a public HTTPS URL Meta can fetch; None
+    for a resumable upload (`InstagramClient.create_resumable_reel`)."""
 
-    video_url: str
+    video_url: str | None = None
     caption: str = ""
     share_to_feed: bool | None = None
     thumb_offset_ms: int | None = None

@@ -13,7 +13,7 @@ from .config import EmulatorConfig
 from .emulator import Emulator
 from .errors import AuthorizeRefused, GraphError
 from .middleware import EmulatorMiddleware
-from .routes import graph, oauth
+from .routes import graph, oauth, rupload
 from .store import StateStore
 
 
@@ -24,6 +24,7 @@ def create_emulator_app(
     app = FastAPI(title="Instagram emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emulator
     app.include_router(oauth.router)
+    app.include_router(rupload.router)
     app.include_router(graph.router)  # last: its catch-all path takes what is left
 
     async def graph_error(_: Request, exc: Exception) -> Response:

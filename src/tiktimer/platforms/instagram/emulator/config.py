@@ -59,6 +59,9 @@ class EmulatorConfig:
     publish_window_seconds: float = DAY
     expired_publish_subcode: int = 2207008  # §11: 24/2207008 or -2/2207020
     calls_per_hour: int = 4800  # §7.2: BUC calls per app-user pair (per hour here)
+    # §4.4: M-rup offers rupload to Facebook Login apps only; on, it works with Instagram
+    # Login tokens too (UNCONFIRMED either way).
+    rupload_with_instagram_login: bool = False
     fetch_timeout_seconds: float = 10.0
     # Only loopback URLs are fetched (never the internet); registered bytes come first.
     fetch_transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)

@@ -13,7 +13,7 @@ from . import ids
 from .config import EmulatorConfig
 from .errors import CONTAINER_CAP_CODE, GraphError
 from .params import ReelParams
-from .state import Container, ContainerStatus, Media, State, VideoFacts
+from .state import Container, ContainerStatus, Media, State, Upload, VideoFacts
 
 
 def status_of(container: Container, config: EmulatorConfig, now: float) -> ContainerStatus:
@@ -64,21 +64,23 @@ def create(
     user_id: str,
     app_id: str,
     reel: ReelParams,
-    facts: VideoFacts,
+    facts: VideoFacts | None,
     now: float,
 ) -> Container:
+    """`facts` None: a resumable container, processed once its bytes are uploaded."""
     container = Container(
         id=ids.numeric_id("container"),
         user_id=user_id,
         app_id=app_id,
         created_at=now,
-        ready_at=now + config.processing_seconds,
+        ready_at=now + config.processing_seconds if facts else float("inf"),
         video_url=reel.video_url,
         caption=reel.caption,
         share_to_feed=reel.share_to_feed,
         thumb_offset=reel.thumb_offset,
         cover_url=reel.cover_url,
-        facts=facts,
+        facts=facts or VideoFacts(0, None, None),
+        upload=None if facts else Upload(),
     )
     state.containers[container.id] = container
     return container

@@ -13,9 +13,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from . import containers, graph, ids, oauth
+from . import containers, graph, ids, oauth, uploads
 from .clock import Clock
 from .config import AccountSettings, AccountType, EmulatorConfig, ExchangeShape
+from .endpoints import RUPLOAD_PREFIX
 from .errors import GraphError
 from .faults import Fault, FaultBook
 from .fetch import FetchFailed, FetchTimedOut, MediaSource
@@ -82,17 +83,26 @@ class Emulator:
             return graph.node(state, self.config, token, node_id, fields, self.clock.now()), usage
 
     async def create_container(
-        self, raw: str, user_id: str, params: Mapping[str, str]
+        self,
+        raw: str,
+        user_id: str,
+        params: Mapping[str, str],
+        *,
+        upload_base: str,
+        version: str | None,
     ) -> tuple[dict[str, Any], dict[str, str]]:
+        """A container from `video_url` (fetched now) or awaiting a rupload at `uri`."""
         async with self._state() as state:
             token, usage = self._admit(state, raw)
             graph.publisher_account(state, token, user_id)
             containers.check_container_cap(state, self.config, user_id, self.clock.now())
-            reel = reel_params(params)
-        facts = await self._video_facts(reel.video_url)
+            reel = reel_params(params, rupload=self.config.rupload_with_instagram_login)
+        facts = None
+        if reel.video_url is not None:
+            facts = await self._video_facts(reel.video_url)
+            containers.check_thumb_offset(reel, facts)
         if reel.cover_url:
             await self._check_cover(reel.cover_url)
-        containers.check_thumb_offset(reel, facts)
         async with self._state() as state:
             container = containers.create(
                 state,
@@ -103,7 +113,37 @@ class Emulator:
                 facts=facts,
                 now=self.clock.now(),
             )
-        return {"id": container.id}, usage
+        if facts is not None:
+            return {"id": container.id}, usage
+        path = f"{RUPLOAD_PREFIX}{version or self.config.versions[-1]}/{container.id}"
+        return {"id": container.id, "uri": upload_base.rstrip("/") + path}, usage
+
+    async def rupload(
+        self, container_id: str, headers: Mapping[str, str], body: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
+        """Take a rupload's bytes as they arrive; those before a cut are kept."""
+        raw = uploads.oauth_token(headers)
+        async with self._state() as state:
+            token = oauth.caller(state, raw, self.clock.now())
+            container = uploads.begin(
+                state, self.config, token, container_id, headers, self.clock.now()
+            )
+        try:
+            async for chunk in body:
+                async with self._state():
+                    uploads.receive(container, chunk)
+        finally:
+            async with self._state():
+                complete = uploads.finish(container, self.config, self.clock.now())
+        if not complete:
+            raise GraphError(100, "The body ended before file_size bytes; resume the upload.")
+        return {"success": True, "message": "Upload successful."}
+
+    async def rupload_offset(self, container_id: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        raw = uploads.oauth_token(headers)
+        async with self._state() as state:
+            token = oauth.caller(state, raw, self.clock.now())
+            return uploads.progress(state, self.config, token, container_id, self.clock.now())
 
     async def publish(
         self, raw: str, user_id: str, params: Mapping[str, str]

@@ -22,6 +22,11 @@ class Endpoint(enum.StrEnum):
     CREATE_CONTAINER = "create_container"
     PUBLISH = "media_publish"
     PUBLISHING_LIMIT = "publishing_limit"
+    RUPLOAD = "rupload"
+    RUPLOAD_OFFSET = "rupload_offset"
+
+
+RUPLOAD_PREFIX = "/ig-api-upload/"
 
 
 _FIXED = {
@@ -47,6 +52,8 @@ def graph_segments(path: str) -> tuple[str | None, list[str]]:
 
 
 def endpoint_for(method: str, path: str) -> Endpoint | None:
+    if path.startswith(RUPLOAD_PREFIX):
+        return {"POST": Endpoint.RUPLOAD, "GET": Endpoint.RUPLOAD_OFFSET}.get(method)
     fixed = _FIXED.get((method, path.rstrip("/") or "/"))
     if fixed is not None:
         return fixed

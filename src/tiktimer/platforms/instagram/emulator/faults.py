@@ -21,6 +21,7 @@ class FaultKind(StrEnum):
     HANG = "hang"
     DROP = "drop"
     GRAPH_ERROR = "graph_error"
+    CUT = "cut"  # the connection breaks after `after_bytes` of the request body
 
 
 class FaultPhase(StrEnum):
@@ -38,6 +39,7 @@ class Fault:
     status: int | None = None
     code: int | None = None
     subcode: int | None = None
+    after_bytes: int = 0
     message: str = ""
     phase: FaultPhase = FaultPhase.BEFORE
     id: int = field(default_factory=lambda: next(_ids))

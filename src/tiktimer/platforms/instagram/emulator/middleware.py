@@ -68,6 +68,10 @@ class EmulatorMiddleware(HttpMiddleware):
 
 
 async def _inflict(app: ASGIApp, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+    if fault.kind is FaultKind.CUT:
+        await app(scope, _truncated(receive, fault.after_bytes), _discard)
+        await _drop(send)
+        return
     if fault.phase is FaultPhase.AFTER:
         await app(scope, receive, _discard)
     if fault.kind is FaultKind.HANG:
@@ -82,6 +86,25 @@ async def _inflict(app: ASGIApp, fault: Fault, scope: Scope, receive: Receive, s
         assert fault.code is not None
         body = error_body(fault.code, fault.message or "Scripted error.", fault.subcode)
         await _respond(send, fault.status or 400, body)
+
+
+def _truncated(receive: Receive, limit: int) -> Receive:
+    """The request body as far as `limit` bytes, then the client is gone."""
+    seen = 0
+
+    async def partial() -> Message:
+        nonlocal seen
+        if seen >= limit:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            body: bytes = message.get("body", b"")[: limit - seen]
+            seen += len(body)
+            more = bool(message.get("more_body")) or seen >= limit
+            return {"type": "http.request", "body": body, "more_body": more}
+        return message
+
+    return partial
 
 
 def route_path(scope: Scope) -> str:

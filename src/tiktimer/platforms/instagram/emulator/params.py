@@ -21,14 +21,15 @@ _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 
 @dataclass(frozen=True)
 class ReelParams:
-    video_url: str
+    video_url: str | None  # None: bytes come through rupload
     caption: str
     share_to_feed: bool | None
     thumb_offset: int | None
     cover_url: str | None
 
 
-def reel_params(params: Mapping[str, str]) -> ReelParams:
+def reel_params(params: Mapping[str, str], *, rupload: bool) -> ReelParams:
+    """`rupload`: whether this app may upload through rupload.facebook.com."""
     _check_media_type(params.get("media_type"))
     if "alt_text" in params:
         raise invalid_parameter("alt_text is supported for images only, not reels.")
@@ -37,13 +38,16 @@ def reel_params(params: Mapping[str, str]) -> ReelParams:
     if upload_type is not None:
         if upload_type != "resumable":
             raise invalid_parameter("upload_type must be resumable.")
-        # §1, §4.4: rupload is documented for Facebook Login for Business only.
-        raise invalid_parameter(
-            "Resumable upload is available only for apps using Facebook Login for Business."
-        )
-    if not video_url:
+        if not rupload:  # §1, §4.4: documented for Facebook Login for Business only
+            raise invalid_parameter(
+                "Resumable upload is available only for apps using Facebook Login for Business."
+            )
+        if video_url:
+            raise invalid_parameter("Send either video_url or upload_type=resumable, not both.")
+    elif not video_url:
         raise invalid_parameter("The parameter video_url is required.")
-    check_url(video_url)
+    else:
+        check_url(video_url)
     caption = params.get("caption", "")
     check_caption(caption)
     if len(_list(params.get("collaborators"))) > MAX_COLLABORATORS:

@@ -64,18 +64,28 @@ class VideoFacts:
 
 
 @dataclass
+class Upload:
+    """A rupload in progress: the bytes received so far (the head kept for processing)."""
+
+    file_size: int | None = None
+    received: int = 0
+    head: bytearray = field(default_factory=bytearray)
+
+
+@dataclass
 class Container:
     id: str
     user_id: str
     app_id: str
     created_at: float
     ready_at: float
-    video_url: str
+    video_url: str | None
     caption: str
     share_to_feed: bool | None
     thumb_offset: int | None
     cover_url: str | None
     facts: VideoFacts
+    upload: Upload | None = None  # a resumable container, until its bytes are in
     media_id: str | None = None
     status_polls: int = 0
 

@@ -31,7 +31,9 @@ async def graph(request: Request, path: str) -> Response:
     elif endpoint is Endpoint.NODE:
         body, usage = await emulator.node(token, parts[0], fields)
     elif endpoint is Endpoint.CREATE_CONTAINER:
-        body, usage = await emulator.create_container(token, parts[0], params)
+        body, usage = await emulator.create_container(
+            token, parts[0], params, upload_base=str(request.base_url), version=version
+        )
     elif endpoint is Endpoint.PUBLISH:
         body, usage = await emulator.publish(token, parts[0], params)
     elif endpoint is Endpoint.PUBLISHING_LIMIT:
