@@ -14,6 +14,7 @@ from tiktimer.platforms.instagram.errors import (
     classify,
     container_failure,
 )
+from tiktimer.platforms.instagram.graph_api import regain_seconds
 from tiktimer.platforms.instagram.schemas import Reel
 
 R, F, A, RE, X = (
@@ -144,3 +145,16 @@ async def test_a_5xx_on_the_token_refresh_is_a_retry(instagram: Instagram) -> No
         await instagram.client.refresh(tokens)
     assert caught.value.kind is R
     assert (await instagram.client.refresh(tokens)).access_token != tokens.access_token
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("not json", None),
+        ('{"1": [{"estimated_time_to_regain_access": 0}]}', None),
+        ('{"1": [{"estimated_time_to_regain_access": 7}, {"x": 1}], "2": "odd"}', 420.0),
+    ],
+)
+def test_the_usage_header_tells_how_long_to_wait(header: str | None, seconds: float | None) -> None:
+    assert regain_seconds(header) == seconds

@@ -84,10 +84,11 @@ async def test_the_rate_limit_is_a_retry_with_a_wait(instagram: Instagram) -> No
     await instagram.client.account(tokens)
     with pytest.raises(InstagramError) as caught:
         await instagram.client.account(tokens)
+    # The usage header says when access returns: the oldest call leaves the hour.
     assert (caught.value.kind, caught.value.code, caught.value.retry_after) == (
         ErrorKind.retry,
         "17",
-        300.0,
+        3600.0,
     )
     instagram.emulator.clock.advance(3601)
     assert (await instagram.client.account(tokens)).username == "studio"

@@ -86,7 +86,28 @@ class GraphApi:
             failure.message,
         )
         applied = side_effect and (response.status_code >= 500 or failure.code is None)
-        raise classify(failure, maybe_applied=applied)
+        error = classify(failure, maybe_applied=applied)
+        wait = regain_seconds(response.headers.get("x-business-use-case-usage"))
+        if wait and error.kind is ErrorKind.retry:
+            error.retry_after = max(error.retry_after or 0.0, wait)
+        raise error
+
+
+def regain_seconds(header: str | None) -> float | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in the BUC usage header."""
+    try:
+        usage = json.loads(header) if header else {}
+    except json.JSONDecodeError:
+        return None
+    minutes = [
+        entry.get("estimated_time_to_regain_access", 0)
+        for entries in (usage.values() if isinstance(usage, dict) else ())
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    longest = max((m for m in minutes if isinstance(m, int | float)), default=0)
+    return float(longest) * 60 if longest > 0 else None
 
 
 def _json(response: httpx.Response) -> object:

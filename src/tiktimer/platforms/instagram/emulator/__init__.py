@@ -1,4 +1,5 @@
-"""A strict, offline emulator of Instagram's Business Login and Reels content publishing.
+"""A strict, offline emulator of Instagram's Business Login and Reels content publishing
+(containers from a URL, or by rupload when `rupload_with_instagram_login` is on).
 
 The bar: a client that would fail against Instagram fails here too (shared/instagram-api.md
 §11). Lifetimes and limits are in `EmulatorConfig`; `app.state.emulator` (an `Emulator`)

@@ -8,6 +8,7 @@ values BUSINESS / MEDIA_CREATOR / PERSONAL are UNCONFIRMED in the reference).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .config import AccountType, EmulatorConfig
@@ -28,6 +29,8 @@ def admit(state: State, config: EmulatorConfig, token: Token, now: float) -> dic
     key = f"{token.app_id}:{token.user_id}"
     calls = [at for at in state.calls.get(key, []) if at > now - HOUR]
     percent = min(100, len(calls) * 100 // max(config.calls_per_hour, 1))
+    # Minutes until the oldest call leaves the window (Meta reports minutes, §7.2).
+    regain = math.ceil((calls[0] + HOUR - now) / 60) if percent >= 100 else 0
     usage = {
         token.user_id: [
             {
@@ -35,7 +38,7 @@ def admit(state: State, config: EmulatorConfig, token: Token, now: float) -> dic
                 "call_count": percent,
                 "total_cputime": 0,
                 "total_time": 0,
-                "estimated_time_to_regain_access": 0 if percent < 100 else 60,
+                "estimated_time_to_regain_access": regain,
             }
         ]
     }
