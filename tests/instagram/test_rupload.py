@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -122,3 +123,36 @@ async def test_rupload_is_strict_about_its_headers(instagram: Instagram) -> None
     assert "offset must be 0" in wrong_offset.json()["error"]["message"]
     assert too_long.status_code == no_size.status_code == 400
     assert "/ig-api-upload/v25.0/" in uri  # the version the client pinned
+
+
+@pytest.mark.parametrize("config", [RUPLOAD])
+async def test_one_upload_request_at_a_time(instagram: Instagram) -> None:
+    tokens, user_id = await instagram.login()
+    _, uri = await instagram.client.create_resumable_reel(tokens, user_id, Reel())
+    headers = {
+        "Authorization": f"OAuth {tokens.access_token.get_secret_value()}",
+        "offset": "0",
+        "file_size": str(len(VIDEO)),
+    }
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield VIDEO[:1000]
+        await release.wait()
+        yield VIDEO[1000:]
+
+    first = asyncio.create_task(instagram.http.post(uri, headers=headers, content=slow_body()))
+    for _ in range(100):
+        progress = await instagram.http.get(
+            uri, headers={"Authorization": headers["Authorization"]}
+        )
+        if progress.json()["offset"] == 1000:
+            break
+        await asyncio.sleep(0.01)
+    second = await instagram.http.post(
+        uri, headers=headers | {"offset": "1000"}, content=VIDEO[1000:]
+    )
+    release.set()
+
+    assert "in progress" in second.json()["error"]["message"]
+    assert (await first).json()["success"] is True

@@ -70,6 +70,7 @@ class Upload:
     file_size: int | None = None
     received: int = 0
     head: bytearray = field(default_factory=bytearray)
+    busy: bool = False  # one request at a time writes the bytes
 
 
 @dataclass

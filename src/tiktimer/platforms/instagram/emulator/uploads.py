@@ -40,9 +40,11 @@ def begin(
     offset, size = _header_int(headers, "offset"), _header_int(headers, "file_size")
     if size <= 0 or size > MAX_BYTES or (upload.file_size not in (None, size)):
         raise invalid_parameter("file_size is missing, too large or changed.")
+    if upload.busy:
+        raise invalid_parameter("Another upload request for this container is in progress.")
     if offset != upload.received:
         raise invalid_parameter(f"offset must be {upload.received}, the bytes received.")
-    upload.file_size = size
+    upload.file_size, upload.busy = size, True
     return container
 
 
@@ -60,6 +62,8 @@ def receive(container: Container, chunk: bytes) -> None:
 def finish(container: Container, config: EmulatorConfig, now: float) -> bool:
     """Processing starts once every byte is in; True when the upload is complete."""
     upload = container.upload
+    if upload is not None:
+        upload.busy = False
     if upload is None or upload.file_size is None or upload.received < upload.file_size:
         return False
     facts = video_facts(bytes(upload.head), upload.file_size)
