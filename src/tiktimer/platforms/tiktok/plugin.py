@@ -70,6 +70,7 @@ class TikTokPlatform:
         return await self.connector.start(session, user_id)
 
     async def refresh(self, account_id: int) -> object:
+        self.publisher.forget_token(account_id)
         return await self.tokens.refresh(account_id)
 
     async def prefetch(self, account: Any) -> CreatorLookup | None:

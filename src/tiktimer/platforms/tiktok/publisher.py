@@ -11,6 +11,7 @@ are read in a short session of their own first.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -69,6 +70,11 @@ from tiktimer.storage import Storage, StorageError
 
 log = logging.getLogger("tiktimer.publishing")
 
+# A start's token serves the status checks of the next half minute (it was valid for at
+# least the refresh margin, five minutes, when read); at most this many accounts are kept.
+RECENT_TOKEN_SECONDS = 30.0
+RECENT_TOKENS = 4096
+
 _Init = Callable[[str], Awaitable[PublishInit]]
 """An init call waiting for its access token."""
 
@@ -97,6 +103,8 @@ class TikTokPublisher:
         self.caps = (daily_post_cap, pending_share_cap)
         bind = sessionmaker.kw.get("bind")
         self._read_engine = autocommit_engine(bind) if isinstance(bind, AsyncEngine) else None
+        # The token each recent start used, for the status checks that follow it (no read).
+        self._recent: dict[int, tuple[AccessToken, float]] = {}
 
     # -- the Publisher contract -----------------------------------------------------------
 
@@ -127,11 +135,12 @@ class TikTokPublisher:
 
     async def check(self, job: PublishJob, publish_id: str) -> PublishOutcome:
         account_id = job.account_id if job.account_id is not None else await self._account_of(job)
-        token = await self._token_for(account_id)
+        token = self._recent_token(account_id) or await self._token_for(account_id)
         await self.pacer.acquire(account_id, STATUS_BUCKET)
         try:
             status = await self.client.fetch_post_status(token.token, publish_id)
         except TikTokError as exc:
+            self.forget_token(account_id)  # whatever went wrong, the next check reads it anew
             raise publish_error(exc, step="status") from exc
         outcome = outcome_of(status)
         if outcome.state is OutcomeState.processing and await self._upload_abandoned(
@@ -144,6 +153,7 @@ class TikTokPublisher:
                 log_id=status.log_id,
             )
         if fail_reasons.account_gone(outcome.fail_reason):
+            self.forget_token(account_id)
             await self.tokens.mark_reauth_required(account_id, "TikTok access was removed")
         return outcome
 
@@ -194,8 +204,27 @@ class TikTokPublisher:
         if account is None or account.status != "active":
             return None
         if snapshot.stored is not None and (token := self.tokens.stored_token(snapshot.stored)):
+            self._remember(token)
             return token  # read with the post: no second trip unless it needs a refresh
-        return await self._token_for(account.id)
+        return self._remember(await self._token_for(account.id))
+
+    def _remember(self, token: AccessToken) -> AccessToken:
+        if len(self._recent) >= RECENT_TOKENS:
+            self._recent.clear()
+        self._recent[token.account_id] = (token, time.monotonic())
+        return token
+
+    def _recent_token(self, account_id: int) -> AccessToken | None:
+        """The token a start just used: valid for its refresh margin (minutes) after it was
+        read, it serves the post's first checks; older, or forgotten, it is read again."""
+        recent = self._recent.get(account_id)
+        if recent is None or time.monotonic() - recent[1] > RECENT_TOKEN_SECONDS:
+            return None
+        return recent[0]
+
+    def forget_token(self, account_id: int) -> None:
+        """TikTok refused it, or it is being refreshed: never use it again."""
+        self._recent.pop(account_id, None)
 
     async def _token_for(self, account_id: int) -> AccessToken:
         try:

@@ -5,8 +5,11 @@ claims as many posts as there are free slots, and every claimed post starts at o
 statement claims up to `batch_size` posts. A post's slot is free again once its publish id
 is stored (the init is what must be on time): its upload goes on beside the next claims,
 up to another `concurrency` uploads per worker, so a due post's init never waits for other
-posts' uploads. Between rounds the loop sleeps until the earliest of: a wake-up
-(LISTEN/NOTIFY or in-process), a freed slot, the next known due time, the poll interval.
+posts' uploads. Once uploaded, a post waits for its first status check in its own task,
+claim kept, counted in neither (up to `AWAITING_PER_SLOT` × `concurrency` of them; beyond
+that it is released until the check, as later checks are). Between rounds the loop sleeps
+until the earliest of: a wake-up (LISTEN/NOTIFY or in-process), a freed slot, the next known
+due time, the poll interval.
 
 Leases are renewed for every post in flight every third of the lease. A post whose renewal
 did not come back (the user took it back, or the lease ran out while the database was
@@ -37,6 +40,8 @@ log = logging.getLogger("tiktimer.scheduler")
 
 PRUNE_EVERY_SECONDS = 60.0
 FORGET_WORKERS_AFTER = timedelta(hours=1)
+# Posts awaiting their first status check in their task, per slot of concurrency.
+AWAITING_PER_SLOT = 5
 
 
 def new_worker_id() -> str:
@@ -71,7 +76,10 @@ class Dispatcher:
         self.worker_id = self.context.worker_id
         self._slots: dict[int, _Slot] = {}
         self._initiated: set[int] = set()  # in flight, past the init (uploading)
-        self.context = replace(self.context, on_initiated=self._on_initiated)
+        self._awaiting: set[int] = set()  # of those, uploaded: waiting for the first check
+        self.context = replace(
+            self.context, on_initiated=self._on_initiated, may_await_check=self._may_await_check
+        )
         self._stopping = asyncio.Event()
         self._lease = timedelta(seconds=self.options.lease_seconds)
         self.started_at = utc_now()
@@ -111,7 +119,17 @@ class Dispatcher:
     def _free(self) -> int:
         concurrency = self.options.concurrency
         starting = len(self._slots) - len(self._initiated)
-        return min(concurrency - starting, 2 * concurrency - len(self._slots))
+        uploading = len(self._initiated) - len(self._awaiting)
+        return min(concurrency - starting, 2 * concurrency - starting - uploading)
+
+    def _may_await_check(self, post_id: int) -> bool:
+        if post_id not in self._initiated:
+            return False
+        if len(self._awaiting) >= AWAITING_PER_SLOT * self.options.concurrency:
+            return False
+        self._awaiting.add(post_id)
+        self.wakeup.set()  # its upload slot is free
+        return True
 
     def _on_initiated(self, post_id: int) -> None:
         if post_id in self._slots:
@@ -156,6 +174,7 @@ class Dispatcher:
         now = asyncio.get_running_loop().time()
         self._slots[claim.post_id] = _Slot(task, since=now, deadline=now + self._fence())
         self._initiated.discard(claim.post_id)
+        self._awaiting.discard(claim.post_id)
         task.add_done_callback(lambda _: self._finished(claim.post_id, task))
 
     def _announce(self, claim: Claim) -> None:
@@ -195,6 +214,7 @@ class Dispatcher:
         if slot is not None and slot.task is task:
             del self._slots[post_id]
             self._initiated.discard(post_id)
+            self._awaiting.discard(post_id)
         self.wakeup.set()  # a slot is free
 
     # -- leases --------------------------------------------------------------------------

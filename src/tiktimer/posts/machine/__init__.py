@@ -7,8 +7,9 @@
         │ retryable error, ◀┘ rate limited                     │ upload done
         │ backoff + jitter                                     ▼
         └───────────────────────────────────────── publishing:confirming ──▶ published | failed
-                                                     (claim released; each status check is a
-                                                      claim of an "expired" lease)  └▶ unconfirmed
+                                           (the first check in the run's own task;  └▶ unconfirmed
+                                            later ones: claim released, each check
+                                            a claim of an "expired" lease)
 
 Recovery is the same path as normal progress: a post whose lease expired is claimed again;
 with a publish id it is *checked* (polling the platform's status), never initialised a

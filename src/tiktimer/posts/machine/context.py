@@ -43,3 +43,7 @@ class MachineContext:
     # Told when a post's publish id is stored: the rest (upload, verdict) may yield to
     # other posts' inits, so the dispatcher can claim the next due post at once.
     on_initiated: Callable[[int], None] | None = None
+    # Asked once a post's upload is done: True lets the run keep its claim through the first
+    # status check (it waits `poll.first_seconds` in its task, off the dispatcher's upload
+    # count) instead of releasing the post and claiming it again for that check.
+    may_await_check: Callable[[int], bool] | None = None

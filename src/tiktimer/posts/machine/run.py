@@ -67,9 +67,14 @@ class PostRun(RunSteps):
             )
             return
         assert claim.account_id is not None  # blocked() said so
-        # Every call the platform's start makes is paced with the attempt, in one grant.
+        # Every call the platform's start makes is paced with the attempt, in one grant, and
+        # so is the first status check when the run may make it itself.
         buckets = self.platform.start_buckets(claim.post_mode)
-        pace = context.pacer.transactional(claim.account_id, *buckets)
+        status = self.platform.status_bucket
+        granted = buckets
+        if context.may_await_check is not None and status and status not in buckets:
+            granted = (*buckets, status)
+        pace = context.pacer.transactional(claim.account_id, *granted)
         if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
@@ -99,6 +104,8 @@ class PostRun(RunSteps):
             for bucket in buckets
             if bucket in refs
         ]
+        if status and status in refs and status not in buckets:
+            self.check_slot = context.pacer.slot(claim.account_id, status, refs[status])
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
@@ -144,10 +151,22 @@ class PostRun(RunSteps):
             self.context.on_initiated(self.post_id)
 
     async def _uploaded(self) -> None:
+        context = self.context
+        first = context.poll.first_seconds
+        if context.may_await_check is not None and context.may_await_check(self.post_id):
+            # The claim stays with this run through the first check: no release and no
+            # new claim, and its status slot came with the attempt. The stage stays
+            # `uploading` in the table until then; should this worker die meanwhile, the
+            # post is recovered by a check all the same (it has its publish id).
+            self._moved(Stage.confirming, "uploaded")
+            await asyncio.sleep(first)
+            slot, self.check_slot = self.check_slot, None
+            await self._check(first, slot, stage_recorded=False)
+            return
         now = utc_now()
-        check_at = now + timedelta(seconds=self.context.poll.first_seconds)
-        if await self.context.queue.steps.await_verdict(
-            self.post_id, self.context.worker_id, check_at, now, uploaded=True
+        check_at = now + timedelta(seconds=first)
+        if await context.queue.steps.await_verdict(
+            self.post_id, context.worker_id, check_at, now, uploaded=True
         ):
             self._moved(Stage.confirming, "uploaded")
         else:
@@ -170,7 +189,7 @@ class PostRun(RunSteps):
     # -- checking an uploaded publication -----------------------------------------------
 
     async def _confirm(self) -> None:
-        claim, context = self.claim, self.context
+        claim = self.claim
         assert self.publish_id is not None
         if claim.previous_worker is not None:
             log.warning(
@@ -188,23 +207,34 @@ class PostRun(RunSteps):
         if wait > 0:
             await self._check_later(waited, delay=wait)
             return
+        await self._check(waited, slot)
+
+    async def _check(
+        self, waited: float, slot: Slot | None, *, stage_recorded: bool = True
+    ) -> None:
+        """One status check with its slot, and what follows from the answer. Until
+        `stage_recorded`, the table still says `uploading`: waiting on records `confirming`."""
+        context = self.context
+        assert self.publish_id is not None
         try:
             with context.pacer.prepaid(slot):
                 outcome = await self.platform.check(self._job(), self.publish_id)
         except LeaseLost:
             raise
         except PublishError as error:
-            await self._check_failed(error, waited)
+            await self._check_failed(error, waited, stage_recorded)
             return
         except Exception as exc:
             _log_crash("scheduler.check.crashed", self.post_id, exc)
-            await self._check_later(waited)
+            await self._check_later(waited, uploaded=not stage_recorded)
             return
         if outcome.state is OutcomeState.processing:
             if context.poll.expired(waited):
                 await self._give_up()
             else:
-                await self._check_later(waited, platform_status=outcome.platform_status)
+                await self._check_later(
+                    waited, platform_status=outcome.platform_status, uploaded=not stage_recorded
+                )
             return
         await self._settle(outcome)
 
@@ -232,15 +262,22 @@ class PostRun(RunSteps):
             return 0.0, None
         return await self.context.pacer.reserve(account_id, bucket)
 
-    async def _check_failed(self, error: PublishError, waited: float) -> None:
+    async def _check_failed(
+        self, error: PublishError, waited: float, stage_recorded: bool = True
+    ) -> None:
+        uploaded = not stage_recorded
         match error.kind:
             case ErrorKind.retry:
                 if self.context.poll.expired(waited):
                     await self._give_up()
                 else:
-                    await self._check_later(waited, delay=error.retry_after)
+                    await self._check_later(waited, delay=error.retry_after, uploaded=uploaded)
             case ErrorKind.refresh:
-                await self._refresh_then(lambda _: self._check_later(waited), check=True)
+                await self._refresh_then(
+                    lambda _: self._check_later(waited, uploaded=uploaded),
+                    check=True,
+                    uploaded=uploaded,
+                )
             case ErrorKind.reinitialize:
                 # The platform dropped this publication (e.g. FAILED: internal): upload again.
                 await self._retry_or_fail(error)

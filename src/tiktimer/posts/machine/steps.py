@@ -40,6 +40,8 @@ class RunSteps:
         self.platform = platform
         # The slots taken with the attempt, first bucket (the init) first.
         self.start_slots: list[Slot] = []
+        # The first status check's slot, when it came with the attempt (`may_await_check`).
+        self.check_slot: Slot | None = None
 
     async def _retry_or_fail(self, error: PublishError) -> None:
         context = self.context
@@ -82,8 +84,14 @@ class RunSteps:
             self._lost("retry")
 
     async def _check_later(
-        self, waited: float, *, delay: float | None = None, platform_status: str | None = None
+        self,
+        waited: float,
+        *,
+        delay: float | None = None,
+        platform_status: str | None = None,
+        uploaded: bool = False,
     ) -> None:
+        """Release the claim until the next check (`uploaded`: also record `confirming`)."""
         gap = self.context.poll.next_delay(waited)
         if delay is not None:
             gap = max(gap, delay)
@@ -93,7 +101,7 @@ class RunSteps:
             self.context.worker_id,
             now + timedelta(seconds=gap),
             now,
-            uploaded=False,
+            uploaded=uploaded,
             platform_status=platform_status,
         ):
             self._lost("check_later")
@@ -110,7 +118,9 @@ class RunSteps:
 
     # -- accounts ------------------------------------------------------------------------
 
-    async def _refresh_then(self, on_transient: _ErrorHandler, *, check: bool = False) -> bool:
+    async def _refresh_then(
+        self, on_transient: _ErrorHandler, *, check: bool = False, uploaded: bool = False
+    ) -> bool:
         """Refresh the account's token (one refresher per account across all workers).
 
         True when refreshed; otherwise the post has been dealt with: failed when the
@@ -147,7 +157,7 @@ class RunSteps:
             return False
         log.info("scheduler.refreshed post_id=%d account_id=%d", self.post_id, account_id)
         if check:
-            await self._check_later(0.0, delay=0.0)
+            await self._check_later(0.0, delay=0.0, uploaded=uploaded)
         return True
 
     async def _reauthorize(self, error: PublishError) -> None:
