@@ -74,7 +74,9 @@ class PostRun(RunSteps):
         granted = buckets
         if context.may_await_check is not None and status and status not in buckets:
             granted = (*buckets, status)
-        pace = context.pacer.transactional(claim.account_id, *granted)
+        # The check's slot is stamped for when the check is planned: no re-stamp then.
+        ahead = {status: context.poll.first_seconds} if granted != buckets and status else {}
+        pace = context.pacer.transactional(claim.account_id, *granted, ahead=ahead)
         if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
@@ -105,7 +107,9 @@ class PostRun(RunSteps):
             if bucket in refs
         ]
         if status and status in refs and status not in buckets:
-            self.check_slot = context.pacer.slot(claim.account_id, status, refs[status])
+            self.check_slot = context.pacer.slot(
+                claim.account_id, status, refs[status], ahead=ahead[status]
+            )
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
