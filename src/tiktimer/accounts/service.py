@@ -52,7 +52,10 @@ def to_read(account: SocialAccount) -> AccountRead:
         username=account.username,
         avatar_url=account.avatar_url,
         scopes=scopes,
-        missing_scopes=[s for s in POSTING_SCOPES if s not in scopes],
+        # TikTok's posting scopes; another platform's grant is judged by that platform.
+        missing_scopes=(
+            [s for s in POSTING_SCOPES if s not in scopes] if account.platform == "tiktok" else []
+        ),
         can_direct_post=DIRECT_POST_SCOPE in scopes,
         can_upload_drafts=UPLOAD_SCOPE in scopes,
         status=account.status,
