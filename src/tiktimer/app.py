@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 
 from tiktimer import __version__, exception_handlers
 from tiktimer.accounts.endpoints import router as accounts_router
-from tiktimer.accounts.platform_endpoints import router as platform_accounts_router
+from tiktimer.accounts.platform_endpoints import router_for as platform_accounts_router
 from tiktimer.auth.endpoints import router as auth_router
 from tiktimer.browser.cors import install_cors
 from tiktimer.browser.docs import docs_router
@@ -56,7 +56,6 @@ ROUTERS = (
     posts_router,
     import_router,
     accounts_router,
-    platform_accounts_router,  # after TikTok's own /api/v1/auth/tiktok/… routes
     media_router,
     publishing_router,
     public_media_router,
@@ -102,6 +101,8 @@ def create_app(
     app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     for router in ROUTERS:
         app.include_router(router)
+    # /api/v1/auth/{name}/… of each other platform this app connects (YouTube…)
+    app.include_router(platform_accounts_router(oauth))
     install_web(app)  # the pages under /app, for browsers (tiktimer.web)
     _mount_sandbox(app, tiktok)
     for setup in oauth.values():

@@ -20,6 +20,7 @@ from tests.youtube.conftest import video_bytes
 from tiktimer.accounts.tokens import AccountTokens, AccountUnusable
 from tiktimer.kit.time import utc_now
 from tiktimer.models import Media, Post, PostMedia, SocialAccount
+from tiktimer.platforms.oauth import GrantRevoked
 from tiktimer.platforms.youtube.sandbox import CHANNELS, SANDBOX_MOUNT
 
 CHANNEL = CHANNELS[0]
@@ -70,7 +71,8 @@ async def plaintexts(app: FastAPI, account_id: int) -> tuple[str, str]:
     async with services.sessionmaker() as session:
         account = await session.get(SocialAccount, account_id)
         assert account is not None
-        assert account.access_token_encrypted and account.refresh_token_encrypted
+        assert account.access_token_encrypted
+        assert account.refresh_token_encrypted
         return (
             services.cipher.decrypt(account.access_token_encrypted),
             services.cipher.decrypt(account.refresh_token_encrypted),
@@ -100,11 +102,14 @@ async def test_a_channel_connects_through_the_sandbox_with_tokens_encrypted(
     assert account["is_sandbox"] is True
     assert account["missing_scopes"] == []  # TikTok's scopes are not YouTube's
     access, refresh = await plaintexts(app, connected.account_id)
-    assert access.startswith("ya29.") and refresh.startswith("1//")
+    assert access.startswith("ya29.")
+    assert refresh.startswith("1//")
     row = await raw_row(app, connected.account_id)
     stored = " ".join(str(value) for value in row.values())
-    assert access not in stored and refresh not in stored  # never plain in the database
-    assert row["access_token_encrypted"] and row["refresh_token_encrypted"]
+    assert access not in stored
+    assert refresh not in stored
+    assert row["access_token_encrypted"]
+    assert row["refresh_token_encrypted"]
 
 
 async def test_tiktok_keeps_its_own_routes(client: httpx.AsyncClient) -> None:
@@ -133,9 +138,12 @@ async def test_a_callback_needs_the_starting_browser_and_its_own_platform(
     tiktok_state = parse_qs(urlsplit(tiktok_url["authorization_url"]).query)["state"][0]
     crossed = await client.get(f"/api/v1/auth/youtube/callback?state={tiktok_state}&code=x")
 
-    assert foreign.status_code == 400 and "another browser" in foreign.text
-    assert reused.status_code == 400 and "already used" in reused.text
-    assert crossed.status_code == 400 and "forged state" in crossed.text
+    assert foreign.status_code == 400
+    assert "another browser" in foreign.text
+    assert reused.status_code == 400
+    assert "already used" in reused.text
+    assert crossed.status_code == 400
+    assert "forged state" in crossed.text
     assert (await client.get("/api/v1/accounts", headers=alice)).json() == []
 
 
@@ -191,9 +199,10 @@ async def test_disconnect_revokes_at_google_and_forgets_the_tokens(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "disconnected"
     row = await raw_row(app, account_id)
-    assert row["access_token_encrypted"] is None and row["refresh_token_encrypted"] is None
+    assert row["access_token_encrypted"] is None
+    assert row["refresh_token_encrypted"] is None
     provider = app.state.services.account_tokens.oauth_provider("youtube")
-    with pytest.raises(Exception, match="invalid_grant|revoked"):
+    with pytest.raises(GrantRevoked):
         await provider.refresh(refresh)  # Google no longer knows the grant
 
 
