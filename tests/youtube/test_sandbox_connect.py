@@ -288,3 +288,21 @@ async def _settled(app: FastAPI, post_id: int, seconds: float = 30.0) -> Post:
         if loop.time() > deadline:
             raise AssertionError(f"post {post_id} still {post.status}: {post.last_error}")
         await asyncio.sleep(0.1)
+
+
+async def test_tiktoks_disconnect_never_sends_a_google_token_to_tiktok(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    alice = await user_headers(client, "alice")
+    account_id = (await connect(client, alice)).account_id
+
+    by_id = await client.delete(
+        "/api/v1/auth/tiktok/disconnect", params={"account_id": account_id}, headers=alice
+    )
+    only = await client.delete("/api/v1/auth/tiktok/disconnect", headers=alice)
+
+    assert by_id.status_code == 400
+    assert "/api/v1/auth/youtube/disconnect" in by_id.json()["detail"]
+    assert only.status_code == 400  # no TikTok account: the channel is not counted
+    account = (await client.get(f"/api/v1/accounts/{account_id}", headers=alice)).json()
+    assert account["status"] == "active"

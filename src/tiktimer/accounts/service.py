@@ -70,6 +70,12 @@ def to_read(account: SocialAccount) -> AccountRead:
     )
 
 
+def _foreign(account: SocialAccount) -> bool:
+    """Another platform's account holding its tokens: disconnected at its own route."""
+    has_tokens = account.access_token_encrypted or account.refresh_token_encrypted
+    return account.platform != "tiktok" and has_tokens is not None
+
+
 class AccountService:
     def __init__(self, client: TikTokClient, cipher: TokenCipher) -> None:
         self.client = client
@@ -96,12 +102,13 @@ class AccountService:
     async def disconnect(
         self, session: AsyncSession, user_id: int, account_id: int | None
     ) -> SocialAccount:
-        """Revoke the grant at TikTok (best effort) and delete the stored tokens."""
+        """Revoke the grant at TikTok (best effort) and delete the stored tokens; TikTok
+        accounts only (another platform's disconnect is `platform_connect`'s)."""
         if account_id is None:
             connected = [
                 a
                 for a in await self.list_for_owner(session, user_id)
-                if a.status != AccountStatus.disconnected
+                if a.status != AccountStatus.disconnected and not _foreign(a)
             ]
             if len(connected) != 1:
                 raise BadRequest(
@@ -112,6 +119,11 @@ class AccountService:
             account = connected[0]
         else:
             account = await self.get_owned(session, user_id, account_id)
+        if _foreign(account):  # its tokens must never go to TikTok's revoke
+            raise BadRequest(
+                f"Account {account.id} is a {account.platform} account: disconnect it at "
+                f"/api/v1/auth/{account.platform}/disconnect"
+            )
         if account.access_token_encrypted is not None:
             try:
                 await self.client.revoke_access_token(
