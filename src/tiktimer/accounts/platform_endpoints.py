@@ -8,7 +8,7 @@ paths are concrete, so the API's description lists each and an unknown platform 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -31,6 +31,15 @@ from tiktimer.models import AccountStatus
 
 PlatformConnectDep = Annotated[PlatformConnect, Depends(provided(PlatformConnect))]
 AccountsDep = Annotated[AccountService, Depends(provided(AccountService))]
+_HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_CALLBACK_PAGES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "An HTML page: connected as …", **_HTML_PAGE},
+    400: {
+        "description": "An HTML page: not connected (declined, expired, forged or another "
+        "browser's link)",
+        **_HTML_PAGE,
+    },
+}
 OTHER_BROWSER = (
     "This sign-in was finished in another browser than the one that started it, so "
     "nothing was attached. Start the connection again from TikTimer in this browser."
@@ -82,7 +91,7 @@ def _add_routes(router: APIRouter, platform: str) -> None:
     @router.get(
         f"{base}/callback",
         response_class=Response,
-        responses=errors(404, 422, also={200: {"description": "An HTML page"}}),
+        responses=errors(422, also=_CALLBACK_PAGES),
     )
     async def callback(
         request: Request,
