@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 
 from tiktimer import __version__, exception_handlers
 from tiktimer.accounts.endpoints import router as accounts_router
+from tiktimer.accounts.platform_endpoints import router_for as platform_accounts_router
 from tiktimer.auth.endpoints import router as auth_router
 from tiktimer.browser.cors import install_cors
 from tiktimer.browser.docs import docs_router
@@ -30,6 +31,8 @@ from tiktimer.metrics.http import HttpMetricsMiddleware
 from tiktimer.middleware import RequestIdMiddleware
 from tiktimer.notifications.endpoints import router as notifications_router
 from tiktimer.planning.routes import ROUTERS as PLANNING_ROUTERS
+from tiktimer.platforms.oauth import OAuthSetup
+from tiktimer.platforms.registry import oauth_setups
 from tiktimer.platforms.tiktok.connection import SANDBOX_MOUNT, TikTokConnection, build_tiktok
 from tiktimer.posts.routes.crud import router as posts_router
 from tiktimer.posts.routes.importing import router as import_router
@@ -73,11 +76,12 @@ def create_app(
     install_request_id_filter()
     install_log_redaction()
     tiktok = build_tiktok(settings, transport=tiktok_transport)
+    oauth = oauth_setups(settings, "api")  # other platforms' OAuth (and their sandboxes)
     app = FastAPI(
         title="TikTimer",
         version=__version__,
         description="Schedule TikTok posts and have them published on time, exactly once.",
-        lifespan=_lifespan(settings, tiktok),
+        lifespan=_lifespan(settings, tiktok, oauth),
         # FastAPI's native OpenTelemetry looks up providers on every request; only pay for
         # it when an operator asks for traces and metrics.
         telemetry={
@@ -97,19 +101,24 @@ def create_app(
     app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     for router in ROUTERS:
         app.include_router(router)
+    # /api/v1/auth/{name}/… of each other platform this app connects (YouTube…)
+    app.include_router(platform_accounts_router(oauth))
     install_web(app)  # the pages under /app, for browsers (tiktimer.web)
     _mount_sandbox(app, tiktok)
+    for setup in oauth.values():
+        if setup.mount is not None:  # a platform's sandbox: its consent page only
+            app.mount(*setup.mount)
     return app
 
 
 def _lifespan(
-    settings: Settings, tiktok: TikTokConnection
+    settings: Settings, tiktok: TikTokConnection, oauth: dict[str, OAuthSetup]
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Open the services for the app's life (`app.state.services`, its only key)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with build_services(settings, "api", tiktok=tiktok) as services:
+        async with build_services(settings, "api", tiktok=tiktok, oauth=oauth) as services:
             app.state.services = services
             _log_started(services)
             # Everything built so far lives as long as the process: move it out of the

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tiktimer.accounts.connect import ConnectService
+from tiktimer.accounts.platform_connect import PlatformConnect
 from tiktimer.accounts.service import AccountService
 from tiktimer.accounts.tokens import AccountTokens
 from tiktimer.audit.writer import AuditLog
@@ -41,6 +42,8 @@ from tiktimer.media.uploads import UploadSessions
 from tiktimer.notifications.delivery import Notifier
 from tiktimer.notifications.service import NotificationService
 from tiktimer.planning.materialise import materialiser_for
+from tiktimer.platforms.oauth import OAuthSetup
+from tiktimer.platforms.registry import oauth_setups
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.connection import TikTokConnection, build_tiktok
 from tiktimer.platforms.tiktok.sandbox import start_sandbox
@@ -86,6 +89,8 @@ class Services:
     post_service: PostService | None = None
     webhook_settings: WebhookSettings | None = None
     notification_service: NotificationService | None = None
+    platform_connect: PlatformConnect | None = None
+    oauth: dict[str, OAuthSetup] = field(default_factory=dict)  # other platforms' OAuth
     health_extras: list[HealthCheck] = field(default_factory=list)
     _by_type: dict[type, object] = field(default_factory=dict, init=False, repr=False)
 
@@ -171,15 +176,17 @@ async def build_services(
     role: Role = "api",
     *,
     tiktok: TikTokConnection | None = None,
+    oauth: dict[str, OAuthSetup] | None = None,
     concurrency: int | None = None,
 ) -> AsyncIterator[Services]:
     """Open every part for `role`, in order; close them in reverse on the way out.
 
     `tiktok` is the connection the app already built (its sandbox is mounted before
     start-up); a worker builds its own, one that leaves webhooks to the API processes.
+    `oauth` likewise: the other platforms' OAuth the app built (their sandboxes mounted).
     """
     async with AsyncExitStack() as stack:
-        services = await _open_core(stack, settings, role, tiktok)
+        services = await _open_core(stack, settings, role, tiktok, oauth)
         if role == "api":
             await _open_api(stack, services)
         else:
@@ -200,7 +207,7 @@ async def build_command_services(settings: Settings) -> AsyncIterator[Services]:
     """What a one-shot command that creates posts needs (`tiktimer posts import`): the core
     parts and the post service with its pre-flight; no dispatcher, no sign-in parts."""
     async with AsyncExitStack() as stack:
-        services = await _open_core(stack, settings, "worker", None)
+        services = await _open_core(stack, settings, "worker", None, None)
         services.post_service = PostService(
             services.publishing.validator, due_signal=services.due_signal
         )
@@ -208,15 +215,24 @@ async def build_command_services(settings: Settings) -> AsyncIterator[Services]:
 
 
 async def _open_core(
-    stack: AsyncExitStack, settings: Settings, role: Role, tiktok: TikTokConnection | None
+    stack: AsyncExitStack,
+    settings: Settings,
+    role: Role,
+    tiktok: TikTokConnection | None,
+    oauth: dict[str, OAuthSetup] | None,
 ) -> Services:
-    """What every process needs: database, TikTok, tokens, media, scheduler, publishing."""
+    """What every process needs: database, TikTok and the other platforms' OAuth, tokens,
+    media, scheduler, publishing."""
     engine = await _open_database(stack, settings, role)
     connection = await _open_tiktok(stack, settings, role, tiktok)
+    setups = oauth if oauth is not None else oauth_setups(settings, role)
+    for setup in setups.values():
+        stack.push_async_callback(setup.close)
+    providers = {name: setup.provider for name, setup in setups.items()}
     sessionmaker = create_sessionmaker(engine)
     cipher = TokenCipher(settings.auth.token_keys)
     read_engine = autocommit_engine(engine)
-    tokens = AccountTokens(sessionmaker, cipher, connection.client)
+    tokens = AccountTokens(sessionmaker, cipher, connection.client, providers)
     media = build_media(settings.storage, settings.media, read_engine)
     stack.push_async_callback(media.aclose)
     scheduler = build_scheduler(settings, engine)
@@ -246,6 +262,7 @@ async def _open_core(
         scheduler=scheduler,
         publishing=publishing,
         notifier=Notifier(Writes(engine), cipher, settings.server.fetch_policy),
+        oauth=setups,
     )
 
 
@@ -321,6 +338,7 @@ def _add_api_services(
         client, cipher, sandbox=settings.tiktok.sandbox_enabled
     )
     services.account_service = AccountService(client, cipher)
+    services.platform_connect = PlatformConnect(services.account_tokens.providers, cipher)
     services.post_service = PostService(
         services.publishing.validator,
         due_signal=services.due_signal,

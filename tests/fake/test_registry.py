@@ -18,7 +18,7 @@ def test_fake_is_registered_in_sandbox_mode_only(tmp_path: Path) -> None:
         tiktok_sandbox=False,
     )
 
-    assert list(registry.available(sandbox)) == ["tiktok", "fake"]
-    assert list(registry.available(production)) == ["tiktok"]
+    assert list(registry.available(sandbox)) == ["tiktok", "youtube", "fake"]
+    assert list(registry.available(production)) == ["tiktok", "youtube"]
     assert "fake_publish" in registry.rate_buckets(sandbox)
     assert "fake_publish" not in registry.rate_buckets(production)

@@ -272,11 +272,17 @@ async def test_build_uses_the_shared_youtube_parts_or_stays_unset(
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
     storage = LocalStorage(tmp_path / "media")
 
+    class NoGoogle:
+        """Accounts' tokens in a process where YouTube has no OAuth (not set up)."""
+
+        def oauth_provider(self, platform: str) -> None:
+            return None
+
     def parts(*shared: object) -> PlatformParts:
         return PlatformParts(
             settings=make_settings("sqlite+aiosqlite://", tmp_path),
             sessionmaker=create_sessionmaker(engine),
-            tokens=None,  # type: ignore[arg-type]  # never asked: Google tokens stay apart
+            tokens=NoGoogle(),  # type: ignore[arg-type]  # only asked for its OAuth
             storage=storage,
             pacer=Pacer(),
             shared=SharedParts(*shared),

@@ -1,4 +1,5 @@
-"""Proof that the browser finishing a TikTok connection is the one that started it.
+"""Proof that the browser finishing a connection (TikTok's or another platform's) is the
+one that started it.
 
 A consent link can travel: mailed, pasted, opened on someone else's phone. Whoever opens it
 picks the TikTok account, so the callback must not attach that account to the TikTimer user
@@ -42,24 +43,36 @@ def proves(secret: str | None, value: str | None, purpose: str) -> bool:
     return hmac.compare_digest(derive(secret, purpose).encode(), value.encode())
 
 
-def set_cookie(response: Response, request: HTTPConnection, name: str, value: str) -> None:
+def cookie_path(platform: str) -> str:
+    """The flow cookie's path for a platform's routes (TikTok's: `COOKIE_PATH`)."""
+    return f"/api/v1/auth/{platform}"
+
+
+def set_cookie(
+    response: Response,
+    request: HTTPConnection,
+    name: str,
+    value: str,
+    *,
+    path: str = COOKIE_PATH,
+) -> None:
     """HttpOnly; SameSite=Lax for the flow cookie (it must survive TikTok's redirect back),
     Strict for the confirmation cookie (only our own page posts the form); Secure on HTTPS."""
     response.set_cookie(
         name,
         value,
         max_age=COOKIE_MAX_AGE,
-        path=COOKIE_PATH,
+        path=path,
         httponly=True,
         samesite="strict" if name == CONFIRM_COOKIE else "lax",
         secure=is_https(request),
     )
 
 
-def clear_cookie(response: Response, request: HTTPConnection, name: str) -> None:
-    response.delete_cookie(
-        name, path=COOKIE_PATH, httponly=True, secure=is_https(request), samesite="lax"
-    )
+def clear_cookie(
+    response: Response, request: HTTPConnection, name: str, *, path: str = COOKIE_PATH
+) -> None:
+    response.delete_cookie(name, path=path, httponly=True, secure=is_https(request), samesite="lax")
 
 
 def is_https(request: HTTPConnection) -> bool:

@@ -78,6 +78,26 @@ def _is_ticket(payload: str) -> bool:
     return payload.startswith("{")
 
 
+async def spend_state(
+    session: AsyncSession, cipher: TokenCipher, state: str, *, user_id: int | None
+) -> tuple[OAuthState, str]:
+    """Spend a state (or ticket) row exactly once: the row and its decrypted payload."""
+    row = await session.scalar(select(OAuthState).where(OAuthState.state_hash == sha256_hex(state)))
+    now = utc_now()
+    if row is None or (user_id is not None and row.user_id != user_id):
+        raise ConnectError("invalid_state", "This sign-in link is not valid (forged state).")
+    spent = await session.execute(
+        update(OAuthState)
+        .where(OAuthState.id == row.id, OAuthState.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConnectError("invalid_state", "This sign-in link was already used.")
+    if row.expires_at <= now:
+        raise ConnectError("invalid_state", "This sign-in link expired; please start again.")
+    return row, cipher.decrypt(row.code_verifier_encrypted)
+
+
 class ConnectService:
     def __init__(self, client: TikTokClient, cipher: TokenCipher, *, sandbox: bool) -> None:
         self.client = client
@@ -149,22 +169,7 @@ class ConnectService:
     async def _spend(
         self, session: AsyncSession, state: str, *, user_id: int | None
     ) -> tuple[OAuthState, str]:
-        row = await session.scalar(
-            select(OAuthState).where(OAuthState.state_hash == sha256_hex(state))
-        )
-        now = utc_now()
-        if row is None or (user_id is not None and row.user_id != user_id):
-            raise ConnectError("invalid_state", "This sign-in link is not valid (forged state).")
-        spent = await session.execute(
-            update(OAuthState)
-            .where(OAuthState.id == row.id, OAuthState.used_at.is_(None))
-            .values(used_at=now)
-        )
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConnectError("invalid_state", "This sign-in link was already used.")
-        if row.expires_at <= now:
-            raise ConnectError("invalid_state", "This sign-in link expired; please start again.")
-        return row, self.cipher.decrypt(row.code_verifier_encrypted)
+        return await spend_state(session, self.cipher, state, user_id=user_id)
 
     async def complete(
         self, session: AsyncSession, pending: PendingState, code: str

@@ -52,7 +52,10 @@ def to_read(account: SocialAccount) -> AccountRead:
         username=account.username,
         avatar_url=account.avatar_url,
         scopes=scopes,
-        missing_scopes=[s for s in POSTING_SCOPES if s not in scopes],
+        # TikTok's posting scopes; another platform's grant is judged by that platform.
+        missing_scopes=(
+            [s for s in POSTING_SCOPES if s not in scopes] if account.platform == "tiktok" else []
+        ),
         can_direct_post=DIRECT_POST_SCOPE in scopes,
         can_upload_drafts=UPLOAD_SCOPE in scopes,
         status=account.status,
@@ -65,6 +68,12 @@ def to_read(account: SocialAccount) -> AccountRead:
         created_at=account.created_at,
         updated_at=account.updated_at,
     )
+
+
+def _foreign(account: SocialAccount) -> bool:
+    """Another platform's account holding its tokens: disconnected at its own route."""
+    has_tokens = account.access_token_encrypted or account.refresh_token_encrypted
+    return account.platform != "tiktok" and has_tokens is not None
 
 
 class AccountService:
@@ -93,12 +102,13 @@ class AccountService:
     async def disconnect(
         self, session: AsyncSession, user_id: int, account_id: int | None
     ) -> SocialAccount:
-        """Revoke the grant at TikTok (best effort) and delete the stored tokens."""
+        """Revoke the grant at TikTok (best effort) and delete the stored tokens; TikTok
+        accounts only (another platform's disconnect is `platform_connect`'s)."""
         if account_id is None:
             connected = [
                 a
                 for a in await self.list_for_owner(session, user_id)
-                if a.status != AccountStatus.disconnected
+                if a.status != AccountStatus.disconnected and not _foreign(a)
             ]
             if len(connected) != 1:
                 raise BadRequest(
@@ -109,6 +119,11 @@ class AccountService:
             account = connected[0]
         else:
             account = await self.get_owned(session, user_id, account_id)
+        if _foreign(account):  # its tokens must never go to TikTok's revoke
+            raise BadRequest(
+                f"Account {account.id} is a {account.platform} account: disconnect it at "
+                f"/api/v1/auth/{account.platform}/disconnect"
+            )
         if account.access_token_encrypted is not None:
             try:
                 await self.client.revoke_access_token(

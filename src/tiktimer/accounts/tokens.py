@@ -4,12 +4,15 @@ Refresh tokens rotate (the old one dies), so two processes refreshing the same a
 once would leave one of them holding a dead token. A lease on the account row
 (`refresh_lock_until`, taken with a guarded UPDATE) serialises refreshes across every API
 and worker process on SQLite and PostgreSQL alike; the loser waits and reads the result.
+Each account refreshes through its own platform (`social_accounts.platform`): TikTok's
+client, or the platform's `OAuthProvider` (`platforms.oauth`) for any other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import bindparam, or_, select, update
@@ -24,6 +27,7 @@ from tiktimer.kit.instruments import TOKEN_REFRESHES
 from tiktimer.kit.time import utc_now
 from tiktimer.models import AccountStatus, SocialAccount
 from tiktimer.notifications.events import record_account_event
+from tiktimer.platforms.oauth import GrantRevoked, OAuthProvider, OAuthTokens
 from tiktimer.platforms.tiktok.client import TikTokClient
 from tiktimer.platforms.tiktok.errors import TikTokError, TikTokReauthorizeRequired
 from tiktimer.platforms.tiktok.schemas import TokenSet
@@ -50,6 +54,7 @@ _STORED = FastQuery(
         _accounts.access_token_expires_at,
         _accounts.refresh_token_encrypted,
         _accounts.refresh_lock_until,
+        _accounts.platform,
     ).where(_accounts.id == bindparam("account_id"))
 )
 
@@ -68,20 +73,37 @@ def store_token_set(account: SocialAccount, tokens: TokenSet, cipher: TokenCiphe
     account.last_refreshed_at = utc_now()
 
 
+def store_oauth_tokens(account: SocialAccount, tokens: OAuthTokens, cipher: TokenCipher) -> None:
+    """A platform's token set onto the account, encrypted; no refresh token keeps the old."""
+    account.access_token_encrypted = cipher.encrypt(tokens.access_token)
+    account.access_token_expires_at = tokens.expires_at
+    if tokens.refresh_token:
+        account.refresh_token_encrypted = cipher.encrypt(tokens.refresh_token)
+        account.refresh_token_expires_at = tokens.refresh_expires_at
+    if tokens.scopes:
+        account.scopes = ",".join(tokens.scopes)
+    account.last_refreshed_at = utc_now()
+
+
 class AccountTokens:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         cipher: TokenCipher,
         client: TikTokClient,
+        providers: Mapping[str, OAuthProvider] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.cipher = cipher
         self.client = client
+        self.providers = dict(providers or {})
         bind = sessionmaker.kw.get("bind")
         # Token reads run on every publish and status check: one autocommit round trip.
         self._reads = autocommit_engine(bind) if isinstance(bind, AsyncEngine) else None
         self._plaintexts: dict[str, str] = {}
+
+    def oauth_provider(self, platform: str) -> OAuthProvider | None:
+        return self.providers.get(platform)
 
     def stored_token(
         self, account: StoredAccount, *, margin: timedelta = REFRESH_MARGIN
@@ -130,6 +152,8 @@ class AccountTokens:
         if account.refresh_token_encrypted is None:
             raise AccountUnusable(account_id, "no refresh token stored; reconnect the account")
         refresh_token = self.cipher.decrypt(account.refresh_token_encrypted)
+        if account.platform != "tiktok":
+            return await self._refresh_through_provider(account, refresh_token)
         try:
             tokens = await self.client.refresh_access_token(refresh_token)
         except TikTokReauthorizeRequired as exc:
@@ -155,6 +179,39 @@ class AccountTokens:
         TOKEN_REFRESHES.labels("tiktok", "ok").inc()
         log.info("accounts.refresh.ok account_id=%d log_id=%s", account_id, tokens.log_id)
         return AccessToken(account_id, account.open_id, tokens.access_token.get_secret_value())
+
+    async def _refresh_through_provider(
+        self, account: StoredAccount, refresh_token: str
+    ) -> AccessToken:
+        platform, account_id = account.platform, account.id
+        provider = self.providers.get(platform)
+        if provider is None:
+            raise AccountUnusable(account_id, f"{platform} is not set up in this process")
+        try:
+            tokens = await provider.refresh(refresh_token)
+        except GrantRevoked as exc:
+            TOKEN_REFRESHES.labels(platform, "reauthorize").inc()
+            reason = f"{provider.title} refused the refresh: {exc.code}"
+            await self.mark_reauth_required(account_id, reason)
+            raise AccountUnusable(account_id, f"{provider.title} access was revoked") from exc
+        except Exception as exc:
+            TOKEN_REFRESHES.labels(platform, "failed").inc()
+            log.warning(
+                "accounts.refresh.failed account_id=%d platform=%s error=%s",
+                account_id,
+                platform,
+                type(exc).__name__,
+            )
+            raise
+        async with self.sessionmaker() as session, session.begin():
+            stored = await session.get(SocialAccount, account_id)
+            assert stored is not None
+            store_oauth_tokens(stored, tokens, self.cipher)
+            stored.status = AccountStatus.active
+            stored.status_reason = None
+        TOKEN_REFRESHES.labels(platform, "ok").inc()
+        log.info("accounts.refresh.ok account_id=%d platform=%s", account_id, platform)
+        return AccessToken(account_id, account.open_id, tokens.access_token)
 
     async def mark_reauth_required(self, account_id: int, reason: str) -> None:
         async with self.sessionmaker() as session, session.begin():

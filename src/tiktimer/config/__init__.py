@@ -4,10 +4,11 @@
 `server` (listening, public URLs, CORS, logs, fetches), `database`, `auth` (JWT, tokens,
 passwords, login limits, token keys), `limits` (request bodies and headers), `storage`
 (data directory, local disk or S3, uploads in progress), `media` (upload size, verdict,
-retention), `tiktok` (credentials, sandbox, webhooks, caps, call budgets), `scheduler`
-(dispatchers, leases, retries, polls, pacing, Redis), `planning` and `metrics` (who reads
-`/metrics`, the workers' metrics port). `load_settings` turns any invalid
-value into a `SettingsError` of one line naming the variable.
+retention), `tiktok` (credentials, sandbox, webhooks, caps, call budgets), `youtube` (the
+Google OAuth client, its sandbox), `scheduler` (dispatchers, leases, retries, polls,
+pacing, Redis), `planning` and `metrics` (who reads `/metrics`, the workers' metrics port).
+`load_settings` turns any invalid value into a `SettingsError` of one line naming the
+variable.
 """
 
 from tiktimer.config.auth import AuthSettings
@@ -26,6 +27,7 @@ from tiktimer.config.settings import (
 )
 from tiktimer.config.storage import StorageSettings
 from tiktimer.config.tiktok import TikTokSettings
+from tiktimer.config.youtube import YouTubeSettings
 
 __all__ = [
     "AuthSettings",
@@ -39,6 +41,7 @@ __all__ = [
     "SettingsError",
     "StorageSettings",
     "TikTokSettings",
+    "YouTubeSettings",
     "group_fields",
     "load_settings",
     "variable_names",

@@ -28,6 +28,7 @@ from tiktimer.config.scheduler import SchedulerSettings
 from tiktimer.config.server import ServerSettings
 from tiktimer.config.storage import StorageSettings
 from tiktimer.config.tiktok import TikTokSettings
+from tiktimer.config.youtube import YouTubeSettings
 
 
 class SettingsError(Exception):
@@ -44,6 +45,7 @@ class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     tiktok: TikTokSettings = Field(default_factory=TikTokSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

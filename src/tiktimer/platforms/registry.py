@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tiktimer.config import Settings
 from tiktimer.errors import Unprocessable
 from tiktimer.platforms.contract import Pacer, Platform
+from tiktimer.platforms.oauth import OAuthFactory, OAuthSetup, Role
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +32,7 @@ class Registration:
 
 REGISTERED: Mapping[str, Registration] = {
     "tiktok": Registration("tiktimer.platforms.tiktok.plugin"),
+    "youtube": Registration("tiktimer.platforms.youtube.plugin"),
     "fake": Registration("tiktimer.platforms.fake.plugin", sandbox_only=True),
 }
 
@@ -73,6 +75,9 @@ class PlatformSpec:
     name: str
     rate_buckets: Callable[[Settings], dict[str, int]]  # known before the pacer exists
     build: Callable[[PlatformParts], Platform]
+    # How accounts connect and refresh this platform's accounts (None: the platform has its
+    # own flow, as TikTok's original routes, or needs none).
+    oauth: OAuthFactory | None = None
 
 
 class UnknownPlatform(Unprocessable):
@@ -92,6 +97,16 @@ def available(settings: Settings) -> dict[str, PlatformSpec]:
             raise ValueError(f"{registration.module} registers {spec.name!r}, not {name!r}")
         specs[name] = spec
     return specs
+
+
+def oauth_setups(settings: Settings, role: Role) -> dict[str, OAuthSetup]:
+    """Each available platform's OAuth for this process, when it has one and is set up."""
+    setups: dict[str, OAuthSetup] = {}
+    for name, spec in available(settings).items():
+        setup = spec.oauth(settings, role) if spec.oauth is not None else None
+        if setup is not None:
+            setups[name] = setup
+    return setups
 
 
 def rate_buckets(settings: Settings) -> dict[str, int]:

@@ -39,6 +39,7 @@ class StoredAccount:
     access_token_expires_at: datetime | None
     refresh_token_encrypted: str | None = None
     refresh_lock_until: datetime | None = None
+    platform: str = "tiktok"
 
 
 class TokenSource(Protocol):
@@ -53,3 +54,8 @@ class TokenSource(Protocol):
     ) -> AccessToken: ...
 
     async def mark_reauth_required(self, account_id: int, reason: str) -> None: ...
+
+    def oauth_provider(self, platform: str) -> object | None:
+        """The platform's OAuth this process connects and refreshes with (None: not set up);
+        a platform publishes with the same client (`platforms.oauth.OAuthProvider`)."""
+        ...

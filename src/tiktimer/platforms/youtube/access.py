@@ -1,14 +1,15 @@
 """What the YouTube platform needs of an account's Google tokens: the `YouTubeAccess` seam.
 
-`accounts.tokens.AccountTokens` refreshes through TikTok's client today, so handing it a
-Google refresh token would send that token to TikTok. Until the accounts package refreshes
-per platform, the YouTube platform takes its tokens through this protocol only, and a
-process that has no implementation of it has a YouTube that refuses to publish.
+`TokenAccess` is the one the wiring uses: the accounts' `TokenSource`, which refreshes an
+account through its own platform's OAuth (`social_accounts.platform`), so a Google
+refresh token only ever goes to Google. Tests may hand the publisher another.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from tiktimer.platforms.tokens import TokenSource
 
 
 class YouTubeAccess(Protocol):
@@ -19,3 +20,17 @@ class YouTubeAccess(Protocol):
     async def refresh(self, account_id: int) -> None:
         """Renew the access token after Google refused it."""
         ...
+
+
+class TokenAccess:
+    """`YouTubeAccess` over the accounts' tokens (`platforms.tokens.TokenSource`), which
+    refresh each account through its own platform's OAuth."""
+
+    def __init__(self, tokens: TokenSource) -> None:
+        self.tokens = tokens
+
+    async def access_token(self, account_id: int) -> str:
+        return (await self.tokens.access_token(account_id)).token
+
+    async def refresh(self, account_id: int) -> None:
+        await self.tokens.refresh(account_id)

@@ -199,6 +199,28 @@ class YouTubeClient:
         )
         return await upload.run(None if resume else 0)
 
+    # -- channels.list --------------------------------------------------------------------
+
+    async def my_channel(self, access_token: str) -> tuple[str, str | None]:
+        """The signed-in channel's (id, title): `channels.list?mine=true` (1 quota unit)."""
+        try:
+            response = await self.http.get(
+                self.endpoints.channels,
+                params={"part": "id,snippet", "mine": "true"},
+                headers={"Authorization": f"Bearer {access_token}"},
+            )
+        except httpx.HTTPError as error:
+            raise network_error("list", error) from None
+        if response.status_code != 200:
+            raise api_error(response, "list", self.clock())
+        items = response.json().get("items") or []
+        if not items:
+            raise YouTubeError(
+                ErrorKind.fail, "This Google account has no YouTube channel.", stage="list"
+            )
+        title = (items[0].get("snippet") or {}).get("title")
+        return str(items[0]["id"]), str(title) if title else None
+
     # -- videos.list ----------------------------------------------------------------------
 
     async def video_state(self, access_token: str, video_id: str) -> VideoState | None:

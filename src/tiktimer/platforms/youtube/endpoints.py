@@ -18,6 +18,7 @@ class GoogleEndpoints:
     revoke: str = "https://oauth2.googleapis.com/revoke"
     upload: str = "https://www.googleapis.com/upload/youtube/v3/videos"
     videos: str = "https://www.googleapis.com/youtube/v3/videos"
+    channels: str = "https://www.googleapis.com/youtube/v3/channels"
 
     @classmethod
     def at(cls, base: str) -> GoogleEndpoints:
@@ -29,4 +30,5 @@ class GoogleEndpoints:
             revoke=f"{base}/revoke",
             upload=f"{base}/upload/youtube/v3/videos",
             videos=f"{base}/youtube/v3/videos",
+            channels=f"{base}/youtube/v3/channels",
         )

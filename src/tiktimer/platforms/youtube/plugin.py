@@ -1,9 +1,11 @@
 """YouTube Shorts behind the platform contract: the registry's `youtube` entry.
 
-The wiring shares a `YouTubeParts` (client and token access) with the platform. Nothing
-builds one yet: connecting a channel and refreshing Google tokens per platform belong to
-the accounts package, a separate step. Without it the platform is listed but refuses to
-publish, and never hands a Google token to anything else.
+The spec's `oauth=` (`connection.oauth_setup`) gives the accounts package Google's OAuth
+(connect, refresh, revoke) for this process: the real client, or the sandbox. The platform
+publishes with that same client, found through the token source, and takes tokens through
+`TokenAccess` (accounts refresh them under their lease). Without Google credentials and with
+the sandbox off, or in a worker in sandbox mode, it is listed but refuses to publish.
+A test may share a `YouTubeParts` (client and access) instead.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from tiktimer.platforms.preflight_report import PreflightReport
 from tiktimer.platforms.registry import PlatformParts, PlatformSpec
 from tiktimer.platforms.tokens import AccountUnusable
 from tiktimer.platforms.youtube import outcome, preflight
-from tiktimer.platforms.youtube.access import YouTubeAccess
+from tiktimer.platforms.youtube.access import TokenAccess, YouTubeAccess
 from tiktimer.platforms.youtube.client import YouTubeClient
+from tiktimer.platforms.youtube.connect import YouTubeOAuth
+from tiktimer.platforms.youtube.connection import oauth_setup
 from tiktimer.platforms.youtube.publisher import INSERT_BUCKET, STATUS_BUCKET, YouTubePublisher
 
 NAME = "youtube"
-NOT_SET_UP = "YouTube is not set up in this TikTimer yet (no Google OAuth client)."
+NOT_SET_UP = (
+    "YouTube is not set up in this TikTimer process (no Google OAuth client, or the "
+    "sandbox, which only the API process's in-process scheduler publishes to)."
+)
 
 
 # Pacing per channel; the project's daily quota is YouTube's own answer (a deferral).
@@ -67,7 +74,7 @@ class YouTubePlatform:
         return await self._publisher().check(job, publish_id)
 
     async def connect(self, user_id: int, **details: Any) -> Any:
-        raise Unprocessable("Connecting a YouTube channel is not available yet.")
+        raise Unprocessable("Connect a YouTube channel at /api/v1/auth/youtube/authorize.")
 
     async def refresh(self, account_id: int) -> object:
         if self.access is None:
@@ -94,11 +101,14 @@ def build(parts: PlatformParts) -> YouTubePlatform:
     try:
         youtube = parts.shared.get(YouTubeParts)
     except LookupError:
-        return YouTubePlatform(None, None)
+        provider = parts.tokens.oauth_provider(NAME)
+        if not isinstance(provider, YouTubeOAuth):
+            return YouTubePlatform(None, None)
+        youtube = YouTubeParts(provider.client, TokenAccess(parts.tokens))
     publisher = YouTubePublisher(
         youtube.client, youtube.access, parts.storage, parts.sessionmaker, parts.pacer
     )
     return YouTubePlatform(publisher, youtube.access)
 
 
-spec = PlatformSpec(name=NAME, rate_buckets=rate_buckets, build=build)
+spec = PlatformSpec(name=NAME, rate_buckets=rate_buckets, build=build, oauth=oauth_setup)

@@ -194,6 +194,27 @@ class YouTubeEmulator:
             "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
         }
 
+    # -- channels.list --------------------------------------------------------------------
+
+    async def my_channels(self, headers: dict[str, str], query: dict[str, str]) -> dict[str, Any]:
+        """`channels.list?mine=true`: the signed-in channel (id and title) only."""
+        if query.get("mine") != "true":
+            raise ApiError(400, "invalidFilters", "Only mine=true is emulated.")
+        async with self.store.locked() as state:
+            grant = oauth.grant_for(state, self.config, headers.get("authorization"))
+            client = self.config.client(grant.client_id)
+            assert client is not None
+            quota.charge_units(
+                state, self.config, client.project, self.config.clock(), self.config.list_cost
+            )
+        channel = self.config.channel(grant.login)
+        items = [] if channel is None else [_channel(channel.channel_id, channel.title)]
+        return {"kind": "youtube#channelListResponse", "items": items}
+
+
+def _channel(channel_id: str, title: str) -> dict[str, Any]:
+    return {"kind": "youtube#channel", "id": channel_id, "snippet": {"title": title}}
+
 
 async def _read(body: AsyncIterable[bytes]) -> tuple[bytes, bool]:
     """The request body, and whether the client went away before it ended."""

@@ -42,8 +42,9 @@ async def authorize(request: Request) -> Response:
         for k, v in params.items()
     )
     scopes = "".join(f"<li>{html.escape(s)}</li>" for s in consent.scopes)
+    action = html.escape(request.scope.get("root_path", "") + CONSENT_PATH)  # when mounted
     page = (
-        f'<form method="post" action="{CONSENT_PATH}">{hidden}<ul>{scopes}</ul>'
+        f'<form method="post" action="{action}">{hidden}<ul>{scopes}</ul>'
         '<input name="login"><button name="decision" value="allow">Allow</button>'
         '<button name="decision" value="deny">Cancel</button></form>'
     )
@@ -100,3 +101,8 @@ async def chunk(request: Request) -> Response:
 @router.get("/youtube/v3/videos")
 async def list_videos(request: Request) -> Any:
     return await _emulator(request).list_videos(_headers(request), dict(request.query_params))
+
+
+@router.get("/youtube/v3/channels")
+async def list_channels(request: Request) -> Any:
+    return await _emulator(request).my_channels(_headers(request), dict(request.query_params))
