@@ -18,7 +18,7 @@ from tiktimer.posts.service import PostService
 
 
 def _runs_on_the_loop(call: Any) -> bool:
-    method = getattr(type(call), "__call__", None)  # a security scheme's instance
+    method = inspect.getattr_static(type(call), "__call__", None)  # a security scheme
     return any(
         inspect.iscoroutinefunction(c) or inspect.isasyncgenfunction(c) for c in (call, method)
     )
