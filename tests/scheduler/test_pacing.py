@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from tests.fixtures.tcp_proxy import TcpProxy
 from tests.scheduler.conftest import (
@@ -21,7 +22,8 @@ from tests.scheduler.conftest import (
     second_engine,
     settled,
 )
-from tiktimer.posts.pacing.db_backend import DbPacer
+from tiktimer.kit.time import ensure_utc
+from tiktimer.posts.pacing.db_backend import DbPacer, hits
 from tiktimer.posts.pacing.redis_backend import RedisPacer, redis_client
 from tiktimer.posts.pacing.window import RateLimits
 
@@ -73,6 +75,35 @@ async def test_slots_of_several_buckets_are_granted_together_or_not_at_all(
     assert 59 < wait <= 60  # creator_info's window is full
     assert await pacer.try_acquire(5, "init") == 0.0  # the refused grant took no init slot
     assert await pacer.try_acquire(5, "init") > 0
+
+
+async def test_a_slot_granted_ahead_is_stamped_for_its_call_and_counted_at_once(
+    world: World,
+) -> None:
+    """The first status check's slot comes with the attempt, stamped for when the check is
+    planned: the window holds it from the grant on, and using it then needs no re-stamp."""
+    pacer = db_pacer(world.queue, 60, init=2, status=1)
+    pace = pacer.transactional(6, "init", "status", ahead={"status": 2.0})
+    assert pace is not None
+    async with world.queue.transaction() as connection:
+        wait, refs = await pace(connection)
+    assert wait == 0.0
+    assert refs is not None
+    async with world.queue.transaction() as connection:
+        stamps = dict(
+            (
+                await connection.execute(
+                    select(hits.c.id, hits.c.at).where(
+                        hits.c.id.in_([int(refs["init"]), int(refs["status"])])
+                    )
+                )
+            ).all()
+        )
+    ahead = ensure_utc(stamps[int(refs["status"])]) - ensure_utc(stamps[int(refs["init"])])
+    assert timedelta(seconds=1.9) <= ahead <= timedelta(seconds=2.1)
+    assert await pacer.try_acquire(6, "status") > 0  # already counted, before its time
+    slot = pacer.slot(6, "status", refs["status"], ahead=2.0)
+    assert slot.taken_at - asyncio.get_running_loop().time() > 1.5
 
 
 async def test_a_prepaid_slot_is_not_taken_twice(world: World) -> None:

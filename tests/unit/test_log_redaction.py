@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
-from tiktimer.kit.redact import RedactQueryFilter, install_log_redaction, redact_query
+from tiktimer.kit.redact import (
+    RedactQueryFilter,
+    install_http_client_redaction,
+    install_log_redaction,
+    redact_query,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +60,23 @@ def test_uvicorn_access_records_are_redacted_before_any_handler(
     [record] = caplog.records
     assert "SECRET" not in record.getMessage()
     assert "code=[redacted]&state=[redacted]" in record.getMessage()
+
+
+def test_every_platform_secret_is_redacted_in_httpx_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One filter with every platform's names: a client built first never decides what
+    the others' lines keep (TikTok's upload token, YouTube's upload session, tokens)."""
+    install_http_client_redaction()
+    install_http_client_redaction()
+    logger = logging.getLogger("httpx")
+    assert sum(isinstance(f, RedactQueryFilter) for f in logger.filters) == 1
+    url = httpx.URL(
+        "https://upload.example/v?upload_token=TT-SECRET&upload_id=YT-SECRET&access_token=AT-SECRET"
+    )
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logger.info('HTTP Request: %s %s "%s %d %s"', "PUT", url, "HTTP/1.1", 201, "Created")
+    [record] = caplog.records
+    message = record.getMessage()
+    assert "SECRET" not in message
+    assert "upload_token=[redacted]&upload_id=[redacted]&access_token=[redacted]" in message

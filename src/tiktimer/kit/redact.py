@@ -2,13 +2,20 @@
 
 Access logs print each request's path with its query string, and some of our URLs carry
 secrets there: the OAuth callback (`code`, `state`), signed media URLs (`sig`), TikTok upload
-URLs (`upload_token`). The names stay, so a line still says what was sent.
+URLs (`upload_token`), YouTube upload sessions (`upload_id`). So do the URLs the platform
+clients call, which httpx and httpcore log: one filter and one list serve every platform
+(filters that each knew only their own platform's names undid each other). The names
+stay, so a line still says what was sent.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+import httpx
 
 REDACTED = "[redacted]"
 SECRET_PARAMETERS = (
@@ -19,6 +26,7 @@ SECRET_PARAMETERS = (
     "refresh_token",
     "id_token",
     "upload_token",
+    "upload_id",
     "code_verifier",
     "client_secret",
     "secret",
@@ -35,6 +43,15 @@ _SECRET_VALUE = re.compile(
     re.IGNORECASE,
 )
 REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error")
+# A logger's filters see only the records logged on that very logger, not its children's:
+# httpcore's trace loggers (response headers, a session's Location included) are named.
+HTTP_CLIENT_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
 
 
 def redact_query(text: str) -> str:
@@ -42,6 +59,16 @@ def redact_query(text: str) -> str:
     if "=" not in text:
         return text
     return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Remove any secret we sent from text a platform sent back (defence in depth), in the
+    forms a URL or a form body would carry it."""
+    for value in secrets:
+        if value and len(value) >= 4:
+            for form in {value, quote(value, safe=""), quote_plus(value, safe="")}:
+                text = text.replace(form, REDACTED)
+    return text
 
 
 class RedactQueryFilter(logging.Filter):
@@ -52,14 +79,25 @@ class RedactQueryFilter(logging.Filter):
             record.msg = redact_query(record.msg)
         if isinstance(record.args, tuple) and record.args:
             record.args = tuple(
-                redact_query(arg) if isinstance(arg, str) else arg for arg in record.args
+                redact_query(str(arg)) if isinstance(arg, str | httpx.URL) else arg
+                for arg in record.args
             )
         return True
 
 
 def install_log_redaction() -> None:
     """Idempotent: one filter on each logger that prints request lines."""
-    for name in REDACTED_LOGGERS:
+    _install(REDACTED_LOGGERS)
+
+
+def install_http_client_redaction() -> None:
+    """Idempotent: the same filter on the loggers of httpx and httpcore, which every
+    platform client sends through."""
+    _install(HTTP_CLIENT_LOGGERS)
+
+
+def _install(names: tuple[str, ...]) -> None:
+    for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryFilter) for f in logger.filters):
             logger.addFilter(RedactQueryFilter())

@@ -97,19 +97,32 @@ class LocalStorage:
         return size
 
     async def open_range(self, key: str, start: int, end: int) -> AsyncGenerator[bytes, None]:
-        f, size = await to_thread.run_sync(self._open_for_reading, key)
+        # Opening, seeking and the first read are one trip to a worker thread: a chunk no
+        # larger than the read size (most uploads' chunks) costs a single hop.
+        f, piece = await to_thread.run_sync(self._open_range_first, key, start, end)
         try:
-            check_range(start, end, size)
-            await to_thread.run_sync(f.seek, start)
             remaining = end - start
-            while remaining > 0:
-                piece = await to_thread.run_sync(f.read, min(remaining, self._read_chunk_size))
-                if not piece:  # the file shrank under us; objects are immutable, so say so
-                    raise ObjectNotFound(key)
+            while True:
+                if not piece and remaining > 0:  # the file shrank under us: objects are
+                    raise ObjectNotFound(key)  # immutable, so say so
                 remaining -= len(piece)
-                yield piece
+                if piece:
+                    yield piece
+                if remaining <= 0:
+                    return
+                piece = await to_thread.run_sync(f.read, min(remaining, self._read_chunk_size))
         finally:
             f.close()
+
+    def _open_range_first(self, key: str, start: int, end: int) -> tuple[BinaryIO, bytes]:
+        f, size = self._open_for_reading(key)
+        try:
+            check_range(start, end, size)
+            f.seek(start)
+            return f, f.read(min(end - start, self._read_chunk_size))
+        except BaseException:
+            f.close()
+            raise
 
     def _open_for_reading(self, key: str) -> tuple[BinaryIO, int]:
         try:

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from tiktimer.kit.instruments import platform_call
+from tiktimer.kit.redact import install_http_client_redaction, scrub
 from tiktimer.platforms.contract import ErrorKind
 from tiktimer.platforms.instagram.errors import GraphFailure, InstagramError, classify
-from tiktimer.platforms.instagram.redaction import install_httpx_redaction, scrub
 
 logger = logging.getLogger("tiktimer.platforms.instagram.client")
 PLATFORM = "instagram"
@@ -29,7 +29,7 @@ class GraphApi:
     def __init__(
         self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout | float
     ) -> None:
-        install_httpx_redaction()
+        install_http_client_redaction()
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
 
     async def aclose(self) -> None:
@@ -76,21 +76,28 @@ class GraphApi:
         if ok:
             assert isinstance(body, dict)
             return body
-        failure = _failure(response, body, sent)
-        logger.warning(
-            "instagram.call.refused endpoint=%s status=%s code=%s subcode=%s message=%s",
-            endpoint,
-            response.status_code,
-            failure.code,
-            failure.subcode,
-            failure.message,
-        )
-        applied = side_effect and (response.status_code >= 500 or failure.code is None)
-        error = classify(failure, maybe_applied=applied)
-        wait = regain_seconds(response.headers.get("x-business-use-case-usage"))
-        if wait and error.kind is ErrorKind.retry:
-            error.retry_after = max(error.retry_after or 0.0, wait)
-        raise error
+        raise _refused(endpoint, response, body, sent, side_effect=side_effect)
+
+
+def _refused(
+    endpoint: str, response: httpx.Response, body: Any, sent: tuple[str, ...], *, side_effect: bool
+) -> InstagramError:
+    """The error for a refused call, logged once, with the usage header's wait."""
+    failure = _failure(response, body, sent)
+    logger.warning(
+        "instagram.call.refused endpoint=%s status=%s code=%s subcode=%s message=%s",
+        endpoint,
+        response.status_code,
+        failure.code,
+        failure.subcode,
+        failure.message,
+    )
+    applied = side_effect and (response.status_code >= 500 or failure.code is None)
+    error = classify(failure, maybe_applied=applied)
+    wait = regain_seconds(response.headers.get("x-business-use-case-usage"))
+    if wait and error.kind is ErrorKind.retry:
+        error.retry_after = max(error.retry_after or 0.0, wait)
+    return error
 
 
 def regain_seconds(header: str | None) -> float | None:

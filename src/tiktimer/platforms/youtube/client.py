@@ -3,7 +3,7 @@
 One method per protocol step and no domain types: callers pass tokens in and get
 `TokenSet`, session URIs, `UploadedVideo` and `VideoState` back. Every failure is a
 `YouTubeError` (a `PublishError`), classified in `errors.py`. Tokens and session ids
-never reach a log line (`redaction.py`) or an error message.
+never reach a log line (`kit.redact`) or an error message.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 import httpx
 
 from tiktimer.kit.backoff import Backoff
+from tiktimer.kit.redact import install_http_client_redaction
 from tiktimer.kit.time import utc_now
 from tiktimer.platforms.contract import ErrorKind
-from tiktimer.platforms.youtube import redaction
 from tiktimer.platforms.youtube.endpoints import SCOPES, GoogleEndpoints
 from tiktimer.platforms.youtube.errors import YouTubeError, api_error, network_error, token_error
 from tiktimer.platforms.youtube.pkce import code_challenge
@@ -69,7 +69,7 @@ class YouTubeClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        redaction.install()
+        install_http_client_redaction()
         self.client_id, self._secret, self.redirect_uri = client_id, client_secret, redirect_uri
         self.endpoints = endpoints or GoogleEndpoints()
         self.scopes = scopes

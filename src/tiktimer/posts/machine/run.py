@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from tiktimer.db.availability import database_unavailable
@@ -71,10 +72,11 @@ class PostRun(RunSteps):
         # so is the first status check when the run may make it itself.
         buckets = self.platform.start_buckets(claim.post_mode)
         status = self.platform.status_bucket
-        granted = buckets
-        if context.may_await_check is not None and status and status not in buckets:
-            granted = (*buckets, status)
-        pace = context.pacer.transactional(claim.account_id, *granted)
+        check = status if context.may_await_check is not None and status not in buckets else None
+        # The check's slot is stamped for when the check is planned: no re-stamp then.
+        ahead = {check: context.poll.first_seconds} if check else {}
+        granted = (*buckets, check) if check else buckets
+        pace = context.pacer.transactional(claim.account_id, *granted, ahead=ahead)
         if pace is None and not await self._pace_init():
             return
         previous = claim.previous_worker or "a worker"
@@ -90,25 +92,26 @@ class PostRun(RunSteps):
             self._lost("start")
             return
         if isinstance(started, Paced):
-            state_changed(
-                self.post_id,
-                self._label(),
-                "scheduled",
-                "rate_paced",
-                retry_in=f"{started.wait:.1f}s",
-            )
+            retry_in = f"{started.wait:.1f}s"
+            state_changed(self.post_id, self._label(), "scheduled", "rate_paced", retry_in=retry_in)
             return
-        refs = started.slot_refs or {}
-        self.start_slots += [
-            context.pacer.slot(claim.account_id, bucket, refs[bucket])
-            for bucket in buckets
-            if bucket in refs
-        ]
-        if status and status in refs and status not in buckets:
-            self.check_slot = context.pacer.slot(claim.account_id, status, refs[status])
+        self._keep_slots(claim.account_id, buckets, check, started.slot_refs or {})
         self.attempt_id, self.attempt_number = started.attempt_id, started.number
         self._moved(Stage.initializing, "attempt_started", attempt=started.number)
         await self._start()
+
+    def _keep_slots(
+        self, account_id: int, buckets: tuple[str, ...], check: str | None, refs: Mapping[str, str]
+    ) -> None:
+        """The slots granted with the attempt: the start's, and the first check's (stamped
+        for when that check is planned)."""
+        pacer = self.context.pacer
+        self.start_slots += [
+            pacer.slot(account_id, bucket, refs[bucket]) for bucket in buckets if bucket in refs
+        ]
+        if check and check in refs:
+            ahead = self.context.poll.first_seconds
+            self.check_slot = pacer.slot(account_id, check, refs[check], ahead=ahead)
 
     async def _start(self) -> None:
         refreshed = False

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    Float,
     Integer,
     String,
     bindparam,
@@ -51,19 +52,23 @@ class DbPacer(SlidingWindowPacer):
 
     async def _take(self, key: str, limit: int) -> tuple[float, str | None]:
         async with self.queue.transaction() as connection:
-            wait, refs = await self._grant(connection, {key: limit})
+            wait, refs = await self._grant(connection, {key: limit}, {})
         return wait, refs[key] if refs is not None else None
 
-    async def _grant(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+    async def _grant(
+        self, connection: AsyncConnection, limits: Mapping[str, int], ahead: Mapping[str, float]
+    ) -> Grant:
         """The grants inside the caller's transaction: the keys' advisory locks (PostgreSQL;
         SQLite's `BEGIN IMMEDIATE` serialises instead) last until it commits, and the grants
-        commit (or roll back) with it."""
+        commit (or roll back) with it. A key in `ahead` is stamped that much later."""
         await advisory_xact_lock(connection, _ADVISORY_CLASS, list(limits))
         if self._in_one:
-            return await self._grant_in_one(connection, limits)
-        return await self._grant_each(connection, limits)
+            return await self._grant_in_one(connection, limits, ahead)
+        return await self._grant_each(connection, limits, ahead)
 
-    async def _grant_in_one(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+    async def _grant_in_one(
+        self, connection: AsyncConnection, limits: Mapping[str, int], ahead: Mapping[str, float]
+    ) -> Grant:
         """One statement that counts each window and inserts every grant if each has room (a
         statement of its own, after the locks, so its snapshot sees every grant committed
         before them)."""
@@ -72,6 +77,7 @@ class DbPacer(SlidingWindowPacer):
         params = {
             "keys": keys,
             "limits": [limits[k] for k in keys],
+            "ahead": [float(ahead.get(k, 0.0)) for k in keys],
             "since": now - self._window,
             "now": now,
         }
@@ -86,7 +92,9 @@ class DbPacer(SlidingWindowPacer):
         frees = [ensure_utc(oldest) + self._window for _k, row_id, oldest in rows if row_id is None]
         return max(max((at - now).total_seconds() for at in frees), 0.001), None
 
-    async def _grant_each(self, connection: AsyncConnection, limits: Mapping[str, int]) -> Grant:
+    async def _grant_each(
+        self, connection: AsyncConnection, limits: Mapping[str, int], ahead: Mapping[str, float]
+    ) -> Grant:
         """One read per key, then one insert per grant (SQLite)."""
         now = utc_now()
         frees: list[datetime] = []
@@ -109,11 +117,14 @@ class DbPacer(SlidingWindowPacer):
             return max(max((at - now).total_seconds() for at in frees), 0.001), None
         refs = {}
         for key in limits:
-            statement = insert(hits).values(bucket=key, at=now).returning(hits.c.id)
+            at = now + timedelta(seconds=ahead.get(key, 0.0))
+            statement = insert(hits).values(bucket=key, at=at).returning(hits.c.id)
             refs[key] = str((await connection.execute(statement)).scalar_one())
         return 0.0, refs
 
-    def transactional(self, account_id: int, *buckets: str) -> TransactionalPacing | None:
+    def transactional(
+        self, account_id: int, *buckets: str, ahead: Mapping[str, float] | None = None
+    ) -> TransactionalPacing | None:
         limits = {
             f"{bucket}:{account_id}": limit
             for bucket in buckets
@@ -121,9 +132,10 @@ class DbPacer(SlidingWindowPacer):
         }
         if not limits:
             return None
+        later = {f"{bucket}:{account_id}": seconds for bucket, seconds in (ahead or {}).items()}
 
         async def grant(connection: AsyncConnection) -> tuple[float, dict[str, str] | None]:
-            wait, refs = await self._grant(connection, limits)
+            wait, refs = await self._grant(connection, limits, later)
             if refs is None:
                 return wait, None
             return 0.0, {key.split(":", 1)[0]: ref for key, ref in refs.items()}
@@ -151,7 +163,9 @@ _GRANT_IN_ONE = FastStatement(
     text(
         """
 WITH wanted AS (
-    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:limits AS int[])) AS w(bucket, lim)
+    SELECT * FROM unnest(
+        CAST(:keys AS text[]), CAST(:limits AS int[]), CAST(:ahead AS float8[])
+    ) AS w(bucket, lim, ahead)
 ), recent AS (
     SELECT w.bucket, r.at FROM wanted w CROSS JOIN LATERAL (
         SELECT at FROM rate_limit_hits h
@@ -162,7 +176,8 @@ WITH wanted AS (
     FROM wanted w LEFT JOIN recent r ON r.bucket = w.bucket GROUP BY w.bucket, w.lim
 ), granted AS (
     INSERT INTO rate_limit_hits (bucket, at)
-    SELECT bucket, :now FROM wanted WHERE NOT EXISTS (SELECT 1 FROM counted WHERE n >= lim)
+    SELECT bucket, :now + make_interval(secs => ahead) FROM wanted
+    WHERE NOT EXISTS (SELECT 1 FROM counted WHERE n >= lim)
     RETURNING id, bucket
 )
 SELECT c.bucket, g.id, c.oldest FROM counted c LEFT JOIN granted g ON g.bucket = c.bucket
@@ -171,6 +186,7 @@ SELECT c.bucket, g.id, c.oldest FROM counted c LEFT JOIN granted g ON g.bucket =
     .bindparams(
         bindparam("keys", type_=ARRAY(String)),
         bindparam("limits", type_=ARRAY(Integer)),
+        bindparam("ahead", type_=ARRAY(Float)),
         bindparam("since", type_=UTCDateTime()),
         bindparam("now", type_=UTCDateTime()),
     )

@@ -126,14 +126,18 @@ class SlidingWindowPacer(ABC):
         finally:
             _prepaid.reset(token)
 
-    def transactional(self, account_id: int, *buckets: str) -> TransactionalPacing | None:
+    def transactional(
+        self, account_id: int, *buckets: str, ahead: Mapping[str, float] | None = None
+    ) -> TransactionalPacing | None:
         """A grant of every bucket's slot at once (or none) inside a queue transaction, when
-        this pacer can do that."""
+        this pacer can do that. A bucket in `ahead` is stamped that many seconds after the
+        grant, when its call is planned (counted from the grant on: never less safe), so
+        using it then needs no re-stamp."""
         return None
 
-    def slot(self, account_id: int, bucket: str, ref: str) -> Slot:
+    def slot(self, account_id: int, bucket: str, ref: str, *, ahead: float = 0.0) -> Slot:
         """The `Slot` of a grant made by `transactional`, for `prepaid`."""
-        loop_time = asyncio.get_running_loop().time()
+        loop_time = asyncio.get_running_loop().time() + ahead
         return Slot(account_id, bucket, f"{bucket}:{account_id}", ref, loop_time)
 
     async def prune(self, now: datetime) -> None:  # noqa: B027 - optional hook

@@ -10,11 +10,12 @@ registered bytes or a loopback server.
 
 from __future__ import annotations
 
+from tiktimer.kit.scripted_faults import ConnectionDropped
+
 from .app import create_emulator_app
 from .config import AccountSettings, AccountType, AppConfig, EmulatorConfig, ExchangeShape
 from .emulator import Emulator
 from .faults import Fault, FaultKind, FaultPhase
-from .middleware import ConnectionDropped
 from .records import RequestRecord
 from .state import ContainerStatus, TokenKind
 from .store import MemoryStore, StateStore

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
+from tiktimer.kit.offset_clock import Clock
+
 from . import containers, graph, ids, oauth, uploads
-from .clock import Clock
 from .config import AccountSettings, AccountType, EmulatorConfig, ExchangeShape
 from .endpoints import RUPLOAD_PREFIX
 from .errors import GraphError

@@ -10,10 +10,10 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiktimer.kit.asgi import HttpMiddleware
+from tiktimer.kit.scripted_faults import cut_body, discard, drop, route_path
 
 from .endpoints import endpoint_for
 from .errors import error_body
@@ -22,10 +22,6 @@ from .records import RequestRecord
 
 if TYPE_CHECKING:
     from .emulator import Emulator
-
-
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised by the app to cut the connection, as a real server crash would."""
 
 
 class EmulatorMiddleware(HttpMiddleware):
@@ -69,16 +65,16 @@ class EmulatorMiddleware(HttpMiddleware):
 
 async def _inflict(app: ASGIApp, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
     if fault.kind is FaultKind.CUT:
-        await app(scope, _truncated(receive, fault.after_bytes), _discard)
-        await _drop(send)
+        await app(scope, cut_body(receive, fault.after_bytes), discard)
+        await drop(send)
         return
     if fault.phase is FaultPhase.AFTER:
-        await app(scope, receive, _discard)
+        await app(scope, receive, discard)
     if fault.kind is FaultKind.HANG:
         await asyncio.sleep(fault.seconds or 3600.0)
-        await _drop(send)
+        await drop(send)
     elif fault.kind is FaultKind.DROP:
-        await _drop(send)
+        await drop(send)
     elif fault.kind is FaultKind.HTTP_ERROR:
         body = error_body(2, fault.message or "An unexpected error has occurred.")
         await _respond(send, fault.status or 500, body)
@@ -86,46 +82,6 @@ async def _inflict(app: ASGIApp, fault: Fault, scope: Scope, receive: Receive, s
         assert fault.code is not None
         body = error_body(fault.code, fault.message or "Scripted error.", fault.subcode)
         await _respond(send, fault.status or 400, body)
-
-
-def _truncated(receive: Receive, limit: int) -> Receive:
-    """The request body as far as `limit` bytes, then the client is gone."""
-    seen = 0
-
-    async def partial() -> Message:
-        nonlocal seen
-        if seen >= limit:
-            return {"type": "http.disconnect"}
-        message = await receive()
-        if message["type"] == "http.request":
-            body: bytes = message.get("body", b"")[: limit - seen]
-            seen += len(body)
-            more = bool(message.get("more_body")) or seen >= limit
-            return {"type": "http.request", "body": body, "more_body": more}
-        return message
-
-    return partial
-
-
-def route_path(scope: Scope) -> str:
-    """The path inside the emulator, whether it runs at root or mounted under a prefix."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return path or "/"
-
-
-async def _discard(message: Message) -> None:
-    """The response of a request processed before its reply is lost."""
-
-
-async def _drop(send: Send) -> None:
-    # Announce a body that never comes, then fail: the client sees a protocol error.
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]}
-    )
-    raise ConnectionDropped("Server disconnected without sending a complete response.")
 
 
 async def _respond(send: Send, status: int, body: dict[str, object]) -> None:

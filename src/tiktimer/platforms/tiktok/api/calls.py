@@ -19,11 +19,8 @@ from pydantic import SecretStr
 
 from tiktimer.kit.aiohttp_transport import AiohttpTransport
 from tiktimer.kit.instruments import platform_call
-from tiktimer.platforms.tiktok.api.redaction import (
-    install_httpx_log_redaction,
-    redact,
-    secret,
-)
+from tiktimer.kit.redact import install_http_client_redaction
+from tiktimer.platforms.tiktok.api.redaction import redact, secret
 from tiktimer.platforms.tiktok.api.responses import (
     envelope_data,
     find_error,
@@ -62,7 +59,7 @@ class TikTokApi:
         )
         self._lanes = {kind: asyncio.Semaphore(size) for kind, size in lanes.items()}
         self._timeout = timeout
-        install_httpx_log_redaction()
+        install_http_client_redaction()
 
     async def aclose(self) -> None:
         """Close the ``httpx.AsyncClient`` if this object created it."""

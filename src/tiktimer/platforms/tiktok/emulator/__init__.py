@@ -8,6 +8,8 @@ the recorded requests and publications, fault injection and clock control, which
 
 from __future__ import annotations
 
+from tiktimer.kit.scripted_faults import ConnectionDropped
+
 from .app import create_emulator_app
 from .config import (
     SANDBOX_CLIENT_KEY,
@@ -20,7 +22,6 @@ from .config import (
 from .emulator import Emulator
 from .enums import FailReason, PrivacyLevel, PublishStatus
 from .faults import Fault, FaultKind, FaultPhase
-from .middleware import ConnectionDropped
 from .records import PublicationRecord, RequestRecord
 from .store import LockedState, StateStore, StateUnavailable
 

@@ -15,11 +15,13 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tiktimer.kit.scripted_faults import route_path
+
 from .config import EmulatorConfig
 from .emulator import Emulator
 from .endpoints import Family, endpoint_for, family_of
 from .errors import ApiError, AuthorizeRefused, OAuthError, UploadError
-from .middleware import EmulatorMiddleware, route_path
+from .middleware import EmulatorMiddleware
 from .responses import envelope, oauth_error
 from .routes import admin, authorize, oauth, posting, upload, user
 from .store import StateStore, StateUnavailable

@@ -29,8 +29,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from tiktimer.kit.offset_clock import Clock, to_datetime
+
 from .accounts import CreatorDirectory, user_profile, username_from_name
-from .clock import Clock, to_datetime
 from .config import ClientConfig, CreatorSettings, EmulatorConfig
 from .enums import PostMode
 from .errors import ApiError

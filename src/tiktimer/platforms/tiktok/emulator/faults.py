@@ -1,18 +1,18 @@
 """Scripted misbehaviour: latency, 5xx, hangs, dropped connections and TikTok error codes.
 
-A fault counts the calls to its endpoint from the moment it is added and hits the `nth`
-one (and `times - 1` more; `times=None` keeps hitting). With `phase="after"` the request
-is fully processed first and only the response is lost or replaced, which is how a client
-learns that an init may have created a task even though it saw a 5xx or a timeout.
+The counting (`nth`, `times`, `phase`) is every emulator's (`kit.scripted_faults`); with
+`phase="after"` an init is processed and only its reply lost, which is how a client learns
+that an init may have created a task even though it saw a 5xx or a timeout.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
-_ids = itertools.count(1)
+from tiktimer.kit import scripted_faults
+from tiktimer.kit.scripted_faults import FaultPhase as FaultPhase
 
 
 class FaultKind(StrEnum):
@@ -23,78 +23,19 @@ class FaultKind(StrEnum):
     TIKTOK_ERROR = "tiktok_error"
 
 
-class FaultPhase(StrEnum):
-    BEFORE = "before"
-    AFTER = "after"
-
-
 @dataclass(kw_only=True)
-class Fault:
-    endpoint: str
+class Fault(scripted_faults.ScriptedFault):
     kind: FaultKind
-    nth: int = 1
-    times: int | None = 1
-    seconds: float = 0.0
-    status: int | None = None
     error_code: str | None = None
-    message: str = ""
-    phase: FaultPhase = FaultPhase.BEFORE
-    id: int = field(default_factory=lambda: next(_ids))
-    seen: int = 0
-    fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.nth < 1 or (self.times is not None and self.times < 1):
-            raise ValueError("nth and times start at 1")
+        super().__post_init__()
         if self.kind is FaultKind.TIKTOK_ERROR and not self.error_code:
             raise ValueError("a tiktok_error fault needs error_code")
 
-    @property
-    def exhausted(self) -> bool:
-        return self.times is not None and self.fired >= self.times
 
-    def claim(self, endpoint: str) -> bool:
-        """Count a call to `endpoint` and say whether this fault hits it."""
-        if self.endpoint not in (endpoint, "*") or self.exhausted:
-            return False
-        self.seen += 1
-        if self.seen < self.nth:
-            return False
-        self.fired += 1
-        return True
+class FaultBook(scripted_faults.FaultBook[Fault]):
+    """TikTok's faults in force."""
 
 
-@dataclass(frozen=True)
-class FaultPlan:
-    """What to do to one call: added latency, then at most one disruptive fault."""
-
-    latency: float = 0.0
-    outcome: Fault | None = None
-
-
-class FaultBook:
-    """The faults in force; the owner serialises access."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> Fault:
-        self._faults.append(fault)
-        return fault
-
-    def all(self) -> list[Fault]:
-        return list(self._faults)
-
-    def clear(self) -> None:
-        self._faults.clear()
-
-    def plan_for(self, endpoint: str) -> FaultPlan:
-        latency = 0.0
-        outcome: Fault | None = None
-        for fault in self._faults:
-            if fault.kind is FaultKind.LATENCY:
-                if fault.claim(endpoint):
-                    latency += fault.seconds
-            elif outcome is None and fault.claim(endpoint):
-                outcome = fault
-        return FaultPlan(latency=latency, outcome=outcome)
+FaultPlan: TypeAlias = scripted_faults.FaultPlan[Fault]

@@ -11,9 +11,10 @@ import threading
 from collections import deque
 from typing import Any
 
+from tiktimer.kit.offset_clock import Clock
+
 from . import ids
 from .accounts import CreatorDirectory
-from .clock import Clock
 from .config import ClientConfig, CreatorSettings, EmulatorConfig
 from .enums import IN_FLIGHT_STATUSES, FailReason, PrivacyLevel, PublishStatus
 from .errors import NotFoundError

@@ -12,10 +12,10 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiktimer.kit.asgi import HttpMiddleware
+from tiktimer.kit.scripted_faults import discard, drop, route_path
 
 from . import ids
 from .endpoints import ADMIN_PREFIX, Family, endpoint_for, family_of
@@ -25,10 +25,6 @@ from .records import RequestRecord
 
 if TYPE_CHECKING:
     from .emulator import Emulator
-
-
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised by the app to cut the connection, as a real server crash would."""
 
 
 class EmulatorMiddleware(HttpMiddleware):
@@ -81,27 +77,18 @@ class EmulatorMiddleware(HttpMiddleware):
         self, fault: Fault, endpoint: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         if fault.phase is FaultPhase.AFTER:
-            await self.app(scope, receive, _discard)
+            await self.app(scope, receive, discard)
         if fault.kind is FaultKind.HANG:
             await asyncio.sleep(fault.seconds or 3600.0)
-            await _drop(send)
+            await drop(send)
         elif fault.kind is FaultKind.DROP:
-            await _drop(send)
+            await drop(send)
         elif fault.kind is FaultKind.HTTP_ERROR:
             await _respond(send, endpoint, fault.status or 500, "internal_error", fault.message)
         else:
             code = fault.error_code or "internal_error"
             status = fault.status or API_ERROR_STATUS.get(code, 400)
             await _respond(send, endpoint, status, code, fault.message)
-
-
-def route_path(scope: Scope) -> str:
-    """The path inside the emulator, whether it runs at root or mounted under a prefix."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return path or "/"
 
 
 def _token_hash(scope: Scope) -> str | None:
@@ -111,23 +98,6 @@ def _token_hash(scope: Scope) -> str | None:
             if scheme.lower() == "bearer" and token.strip():
                 return ids.token_hash(token.strip())
     return None
-
-
-async def _discard(message: Message) -> None:
-    """The response of a request processed before its reply is lost."""
-
-
-async def _drop(send: Send) -> None:
-    # Announce a body that never comes, then fail: uvicorn closes the socket mid-response
-    # and the client sees a protocol error rather than a tidy 500.
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-length", b"1024")],
-        }
-    )
-    raise ConnectionDropped("Server disconnected without sending a complete response.")
 
 
 async def _respond(send: Send, endpoint: str, status: int, code: str, message: str) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 
-from .clock import Clock
+from tiktimer.kit.offset_clock import Clock
+
 from .enums import FailReason, MediaType
 from .models import PublishTask
 from .publishing import Publisher

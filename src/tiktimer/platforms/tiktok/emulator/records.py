@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import to_datetime
+from tiktimer.kit.offset_clock import to_datetime
+
 from .enums import MediaType
 from .lifecycle import StatusView
 from .models import PublishTask

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .clock import Clock
+from tiktimer.kit.offset_clock import Clock
+
 from .errors import UploadError
 from .models import PublishTask
 from .publishing import Publisher

@@ -11,10 +11,10 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-import httpx
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tiktimer.kit.asgi import HttpMiddleware
+from tiktimer.kit.scripted_faults import cut_body, discard, drop
 
 from .errors import api_error_body
 from .faults import Fault, FaultKind, FaultPhase
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from .emulator import YouTubeEmulator
 
 OAUTH_ENDPOINTS = ("token", "revoke")
-
-
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised by the app to cut the connection, as a real server crash would."""
 
 
 def endpoint_for(method: str, path: str) -> str | None:
@@ -64,52 +60,20 @@ class FaultMiddleware(HttpMiddleware):
         self, fault: Fault, endpoint: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         if fault.kind is FaultKind.CUT_BODY:
-            await self.app(scope, _cut(receive, fault.keep_bytes), _discard)
-            await _drop(send)
+            await self.app(scope, cut_body(receive, fault.keep_bytes), discard)
+            await drop(send)
             return
         if fault.phase is FaultPhase.AFTER:
-            await self.app(scope, receive, _discard)
+            await self.app(scope, receive, discard)
         if fault.kind is FaultKind.HANG:
             await asyncio.sleep(fault.seconds or 3600.0)
-            await _drop(send)
+            await drop(send)
         elif fault.kind is FaultKind.DROP:
-            await _drop(send)
+            await drop(send)
         else:
             status = fault.status or 503
             reason = fault.reason or ("backendError" if status >= 500 else "badRequest")
             await _respond(send, endpoint, status, reason, fault.message or reason)
-
-
-def _cut(receive: Receive, keep: int) -> Receive:
-    """A `receive` that hands over `keep` body bytes, then reports the client gone."""
-    passed = 0
-
-    async def cut_receive() -> Message:
-        nonlocal passed
-        if passed >= keep:
-            return {"type": "http.disconnect"}
-        message = await receive()
-        if message["type"] != "http.request":
-            return message
-        body: bytes = message.get("body", b"")[: keep - passed]
-        passed += len(body)
-        if not message.get("more_body", False) and passed < keep:
-            return message  # the whole body was shorter than the cut
-        return {"type": "http.request", "body": body, "more_body": True}
-
-    return cut_receive
-
-
-async def _discard(message: Message) -> None:
-    """The response of a request processed before its reply is lost."""
-
-
-async def _drop(send: Send) -> None:
-    # Announce a body that never comes, then fail: uvicorn closes the socket mid-response.
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]}
-    )
-    raise ConnectionDropped("Server disconnected without sending a complete response.")
 
 
 async def _respond(send: Send, endpoint: str, status: int, reason: str, message: str) -> None:

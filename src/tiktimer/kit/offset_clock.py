@@ -1,7 +1,12 @@
-"""The emulator's clock: wall time plus an offset tests can advance instead of sleeping."""
+"""An emulator's clock: wall time plus an offset tests can advance instead of sleeping.
+
+Every platform emulator keeps its lifetimes, windows and processing delays on one of these
+(persisted with its state where the state is).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime
@@ -37,6 +42,15 @@ class Clock:
     def restore(self, offset: float) -> None:
         with self._lock:
             self._offset = max(offset, 0.0)
+
+    def as_datetime(self) -> datetime:
+        """`now` as an aware UTC datetime, for clients that must share this clock."""
+        return to_datetime(self.now())
+
+    async def sleep(self, seconds: float) -> None:
+        """A client's sleep that advances this clock instead of waiting (tests)."""
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
 
 def to_datetime(timestamp: float) -> datetime:
