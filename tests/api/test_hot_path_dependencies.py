@@ -13,7 +13,6 @@ from fastapi.routing import APIRoute
 
 from tiktimer.kit.state import provided
 from tiktimer.posts.routes.crud import router as crud_router
-from tiktimer.posts.routes.importing import router as import_router
 from tiktimer.posts.service import PostService
 
 
@@ -47,10 +46,6 @@ def test_a_provided_part_is_a_coroutine_dependency() -> None:
 
 def test_no_post_route_solves_a_dependency_in_the_thread_pool() -> None:
     assert _threaded(crud_router.routes) == {}
-
-
-def test_the_import_route_builds_its_importer_on_the_loop() -> None:
-    assert _threaded(import_router.routes) == {}
 
 
 def test_the_check_sees_a_plain_def_dependency() -> None:

@@ -51,8 +51,7 @@ class UnsupportedMediaType(TiktimerError):
     default_detail = "Send the CSV file itself as the body, with Content-Type: text/csv"
 
 
-async def importer_for(request: Request) -> CsvImporter:
-    """Async so FastAPI calls it on the loop, not in its thread pool (it only builds)."""
+def importer_for(request: Request) -> CsvImporter:
     parts = services(request)
     return build_importer(
         parts.provide(Settings),
