@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.errors import Unprocessable
@@ -16,21 +16,22 @@ SEVERAL_ACCOUNTS = (
 )
 
 
+# Built once: each create without an account runs it, and building the select (and its
+# clauses) per call cost more than running it.
+_TIKTOK_ACCOUNTS = (
+    select(SocialAccount.id)
+    .where(
+        SocialAccount.user_id == bindparam("user_id"),
+        SocialAccount.platform == "tiktok",
+        SocialAccount.status != AccountStatus.disconnected,
+    )
+    .order_by(SocialAccount.id)
+)
+
+
 async def tiktok_accounts(session: AsyncSession, user_id: int) -> list[int]:
     """The user's TikTok accounts that are still connected, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                select(SocialAccount.id)
-                .where(
-                    SocialAccount.user_id == user_id,
-                    SocialAccount.platform == "tiktok",
-                    SocialAccount.status != AccountStatus.disconnected,
-                )
-                .order_by(SocialAccount.id)
-            )
-        ).all()
-    )
+    return list((await session.scalars(_TIKTOK_ACCOUNTS, {"user_id": user_id})).all())
 
 
 def chosen_account(accounts: list[int], *, draft: bool) -> int | None:

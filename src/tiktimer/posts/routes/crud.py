@@ -54,11 +54,16 @@ async def create_post(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Schedule a post (or save a draft with `draft: true`)."""
-    key = idempotent_request(
-        idempotency_key,
-        user_id=user.id,
-        scope="posts.create",
-        digest=digest_of(data.model_dump(mode="json", exclude_unset=True)),
+    # The body's digest only matters with a key: without one, no dump and no hash.
+    key = (
+        None
+        if idempotency_key is None
+        else idempotent_request(
+            idempotency_key,
+            user_id=user.id,
+            scope="posts.create",
+            digest=digest_of(data.model_dump(mode="json", exclude_unset=True)),
+        )
     )
     try:
         post = await posts.create(session, user.id, user.timezone, data, idempotency=key)
