@@ -17,15 +17,9 @@ class YouTubeSettings(GroupSettings):
     )
     # Unset: derived from the server's public URL (`callback_url`)
     redirect_uri: str | None = Field(None, validation_alias=env("TIKTIMER_YOUTUBE_REDIRECT_URI"))
-    # Unset: on exactly when no client id is set (as TikTok's sandbox)
+    # Unset: on when no client id is set and TikTok's sandbox is on (the installation is a
+    # sandbox); see `platforms.youtube.connection.sandboxed`
     sandbox: bool | None = Field(None, validation_alias=env("TIKTIMER_YOUTUBE_SANDBOX"))
-
-    @property
-    def sandbox_enabled(self) -> bool:
-        """The built-in YouTube emulator stands in for Google when no client is set."""
-        if self.sandbox is not None:
-            return self.sandbox
-        return not self.client_id
 
     def callback_url(self, public_base_url: str) -> str:
         return self.redirect_uri or f"{public_base_url}{CALLBACK_PATH}"

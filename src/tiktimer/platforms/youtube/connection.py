@@ -16,9 +16,20 @@ from tiktimer.platforms.youtube.connect import YouTubeOAuth
 log = logging.getLogger("tiktimer.platforms.youtube")
 
 
+def sandboxed(settings: Settings) -> bool:
+    """The YouTube sandbox stands in for Google when asked for (TIKTIMER_YOUTUBE_SANDBOX),
+    or when no Google client is set in an installation that is a sandbox already (TikTok's
+    sandbox on). A production installation without Google credentials has no YouTube to
+    connect, rather than a pretend one."""
+    youtube = settings.youtube
+    if youtube.sandbox is not None:
+        return youtube.sandbox
+    return not youtube.client_id and settings.tiktok.sandbox_enabled
+
+
 def oauth_setup(settings: Settings, role: Role) -> OAuthSetup | None:
     youtube = settings.youtube
-    if not youtube.sandbox_enabled:
+    if not sandboxed(settings):
         if not youtube.client_id or youtube.client_secret is None:
             return None  # listed, but "not set up": nothing to connect or publish with
         client = YouTubeClient(
