@@ -56,7 +56,12 @@ def router_for(platforms: Iterable[str]) -> APIRouter:
 
 def _add_routes(router: APIRouter, platform: str) -> None:
     base = f"/api/v1/auth/{platform}"
+    _add_authorize(router, platform, base)
+    _add_callback(router, platform, base)
+    _add_disconnect(router, platform, base)
 
+
+def _add_authorize(router: APIRouter, platform: str, base: str) -> None:
     @router.get(
         f"{base}/authorize",
         response_model=AuthorizeResponse,
@@ -88,6 +93,8 @@ def _add_routes(router: APIRouter, platform: str) -> None:
             authorization_url=started.authorization_url, sandbox=provider.sandbox
         )
 
+
+def _add_callback(router: APIRouter, platform: str, base: str) -> None:
     @router.get(
         f"{base}/callback",
         response_class=Response,
@@ -126,6 +133,8 @@ def _add_routes(router: APIRouter, platform: str) -> None:
         binding.clear_cookie(page, request, FLOW_COOKIE, path=binding.cookie_path(platform))
         return page
 
+
+def _add_disconnect(router: APIRouter, platform: str, base: str) -> None:
     @router.delete(
         f"{base}/disconnect",
         response_model=AccountRead,

@@ -104,21 +104,7 @@ class AccountService:
     ) -> SocialAccount:
         """Revoke the grant at TikTok (best effort) and delete the stored tokens; TikTok
         accounts only (another platform's disconnect is `platform_connect`'s)."""
-        if account_id is None:
-            connected = [
-                a
-                for a in await self.list_for_owner(session, user_id)
-                if a.status != AccountStatus.disconnected and not _foreign(a)
-            ]
-            if len(connected) != 1:
-                raise BadRequest(
-                    f"Pass account_id: you have {len(connected)} connected accounts"
-                    if connected
-                    else "No connected TikTok account"
-                )
-            account = connected[0]
-        else:
-            account = await self.get_owned(session, user_id, account_id)
+        account = await self._to_disconnect(session, user_id, account_id)
         if _foreign(account):  # its tokens must never go to TikTok's revoke
             raise BadRequest(
                 f"Account {account.id} is a {account.platform} account: disconnect it at "
@@ -151,3 +137,22 @@ class AccountService:
         )
         log.info("accounts.disconnected account_id=%d", account.id)
         return account
+
+    async def _to_disconnect(
+        self, session: AsyncSession, user_id: int, account_id: int | None
+    ) -> SocialAccount:
+        """The named account, or the user's only connected TikTok account."""
+        if account_id is not None:
+            return await self.get_owned(session, user_id, account_id)
+        connected = [
+            a
+            for a in await self.list_for_owner(session, user_id)
+            if a.status != AccountStatus.disconnected and not _foreign(a)
+        ]
+        if len(connected) != 1:
+            raise BadRequest(
+                f"Pass account_id: you have {len(connected)} connected accounts"
+                if connected
+                else "No connected TikTok account"
+            )
+        return connected[0]
