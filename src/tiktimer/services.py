@@ -228,6 +228,8 @@ async def _open_core(
     setups = oauth if oauth is not None else oauth_setups(settings, role)
     for setup in setups.values():
         stack.push_async_callback(setup.close)
+        if setup.notice:
+            log.info("%s", setup.notice)
     providers = {name: setup.provider for name, setup in setups.items()}
     sessionmaker = create_sessionmaker(engine)
     cipher = TokenCipher(settings.auth.token_keys)

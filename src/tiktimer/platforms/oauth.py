@@ -87,6 +87,9 @@ class OAuthSetup:
     close: Callable[[], Awaitable[None]]
     mount: tuple[str, Any] | None = None  # (path, ASGI app): public pages of a sandbox
     emulator: Any = None  # the sandbox's emulator, for tests and tools
+    # A line for the operator, logged when the process starts (not when the app is built,
+    # before the server's own start line)
+    notice: str | None = None
 
 
 OAuthFactory = Callable[[Any, Role], "OAuthSetup | None"]

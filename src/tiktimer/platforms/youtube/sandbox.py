@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from typing import Any
 
 import httpx
@@ -35,8 +34,6 @@ from tiktimer.platforms.youtube.emulator import (
     create_emulator_app,
 )
 from tiktimer.platforms.youtube.endpoints import GoogleEndpoints
-
-log = logging.getLogger("tiktimer.sandbox")
 
 SANDBOX_MOUNT = "/sandbox/youtube"
 IN_PROCESS_BASE = "http://youtube-sandbox.internal"  # resolved by the ASGI transport only
@@ -99,11 +96,11 @@ def build_sandbox(settings: Settings) -> OAuthSetup:
         ),
         transport=httpx.ASGITransport(app=app),
     )
-    log.info("sandbox.youtube shared_state=this process's memory only")
     emulator: Any = app.state.emulator
     return OAuthSetup(
         YouTubeOAuth(client, sandbox=True),
         client.aclose,
         mount=(SANDBOX_MOUNT, ConsentOnly(app)),
         emulator=emulator,
+        notice="sandbox.youtube shared_state=this process's memory only",
     )
