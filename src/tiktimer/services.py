@@ -214,6 +214,15 @@ async def build_command_services(settings: Settings) -> AsyncIterator[Services]:
         yield services
 
 
+def _opened_oauth(stack: AsyncExitStack, setups: dict[str, OAuthSetup]) -> dict[str, OAuthSetup]:
+    """The other platforms' OAuth, closed with the process; their notices logged at start."""
+    for setup in setups.values():
+        stack.push_async_callback(setup.close)
+        if setup.notice:
+            log.info("%s", setup.notice)
+    return setups
+
+
 async def _open_core(
     stack: AsyncExitStack,
     settings: Settings,
@@ -225,11 +234,7 @@ async def _open_core(
     media, scheduler, publishing."""
     engine = await _open_database(stack, settings, role)
     connection = await _open_tiktok(stack, settings, role, tiktok)
-    setups = oauth if oauth is not None else oauth_setups(settings, role)
-    for setup in setups.values():
-        stack.push_async_callback(setup.close)
-        if setup.notice:
-            log.info("%s", setup.notice)
+    setups = _opened_oauth(stack, oauth if oauth is not None else oauth_setups(settings, role))
     providers = {name: setup.provider for name, setup in setups.items()}
     sessionmaker = create_sessionmaker(engine)
     cipher = TokenCipher(settings.auth.token_keys)
