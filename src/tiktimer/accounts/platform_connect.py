@@ -25,7 +25,7 @@ from tiktimer.accounts.connect import (
     Started,
     spend_state,
 )
-from tiktimer.accounts.tokens import store_oauth_tokens
+from tiktimer.accounts.tokens import forget_tokens, store_oauth_tokens
 from tiktimer.errors import NotFound
 from tiktimer.kit.crypto import TokenCipher, sha256_hex
 from tiktimer.kit.time import utc_now
@@ -117,12 +117,7 @@ class PlatformConnect:
                 log.warning(
                     "accounts.revoke.failed account_id=%d error=%s", account.id, type(exc).__name__
                 )
-        account.access_token_encrypted = None
-        account.refresh_token_encrypted = None
-        account.access_token_expires_at = None
-        account.refresh_token_expires_at = None
-        account.status = AccountStatus.disconnected
-        account.status_reason = "Disconnected by the user"
+        forget_tokens(account)
         await session.flush()
         log.info("accounts.disconnected account_id=%d platform=%s", account.id, account.platform)
         return account

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiktimer.accounts.schemas import AccountRead, TokenHealth
+from tiktimer.accounts.tokens import forget_tokens
 from tiktimer.audit import events as audit
 from tiktimer.audit.events import Event
 from tiktimer.errors import BadRequest, NotFound
@@ -122,12 +123,7 @@ class AccountService:
                     exc.code,
                     exc.log_id,
                 )
-        account.access_token_encrypted = None
-        account.refresh_token_encrypted = None
-        account.access_token_expires_at = None
-        account.refresh_token_expires_at = None
-        account.status = AccountStatus.disconnected
-        account.status_reason = "Disconnected by the user"
+        forget_tokens(account)
         await session.flush()
         audit.add(
             session,

@@ -59,6 +59,16 @@ _STORED = FastQuery(
 )
 
 
+def forget_tokens(account: SocialAccount) -> None:
+    """The user disconnected the account: its tokens go, whatever the platform said."""
+    account.access_token_encrypted = None
+    account.refresh_token_encrypted = None
+    account.access_token_expires_at = None
+    account.refresh_token_expires_at = None
+    account.status = AccountStatus.disconnected
+    account.status_reason = "Disconnected by the user"
+
+
 def store_token_set(account: SocialAccount, tokens: TokenSet, cipher: TokenCipher) -> None:
     """Write a token set onto the account; an empty refresh token never blanks a stored one."""
     now = tokens.obtained_at
